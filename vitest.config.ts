@@ -10,11 +10,11 @@ const alias = Object.fromEntries(
 
 export default defineConfig({
   // SWC, not esbuild: Nest dependency injection needs decorator metadata.
-  plugins: [swc.vite({ jsc: { transform: { legacyDecorator: true, decoratorMetadata: true } } })],
+  plugins: [swc.vite({ swcrc: false, jsc: { transform: { legacyDecorator: true, decoratorMetadata: true } } })],
   resolve: { alias },
   test: {
     globals: true,
-    include: ['libs/**/*.spec.ts', 'libs/**/*.int-spec.ts', 'services/**/*.spec.ts', 'services/**/*.int-spec.ts', 'test/**/*.spec.ts'],
+    include: ['libs/**/*.spec.ts', 'libs/**/*.int-spec.ts', 'services/**/*.spec.ts', 'services/**/*.int-spec.ts', 'test/**/*.spec.ts', 'test/**/*.int-spec.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Integration suites share real backends; files run in parallel forks, each with its own prefixes.

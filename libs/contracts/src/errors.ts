@@ -13,6 +13,9 @@ export enum ErrorCode {
   BusNoResponders = 'BUS_NO_RESPONDERS',
   BusUnavailable = 'BUS_UNAVAILABLE',
   ServiceUnavailable = 'SERVICE_UNAVAILABLE',
+  InvalidKey = 'INVALID_KEY',
+  RangeNotSatisfiable = 'RANGE_NOT_SATISFIABLE',
+  StorageUnavailable = 'STORAGE_UNAVAILABLE',
   ShuttingDown = 'SHUTTING_DOWN',
   Internal = 'INTERNAL',
 }

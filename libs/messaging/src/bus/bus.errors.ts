@@ -15,4 +15,12 @@ export class BusError extends Error {
   static timeout(subject: string, timeoutMs: number): BusError {
     return new BusError(ErrorCode.BusTimeout, `no reply on "${subject}" within ${timeoutMs} ms`, subject);
   }
+
+  static noResponders(subject: string): BusError {
+    return new BusError(ErrorCode.BusNoResponders, `nobody handles "${subject}"`, subject);
+  }
+
+  static unavailable(reason: string, subject?: string): BusError {
+    return new BusError(ErrorCode.BusUnavailable, `bus unavailable: ${reason}`, subject);
+  }
 }

@@ -12,6 +12,8 @@ export interface GatherOptions {
   timeoutMs: number;
   /** Stop early once this many replies arrived. */
   expected?: number;
+  /** Wire subject when it differs from the map key. */
+  subject?: string;
 }
 
 export interface HandleOptions {

@@ -1,0 +1,25 @@
+/**
+ * `npm run bench -- <name>`: runs one benchmark. Each one measures our code next to a raw
+ * baseline in the same run and prints the ratio against its target.
+ */
+const benches: Record<string, () => Promise<void>> = {
+  bus: async () => (await import('./bus.bench')).runBusBench(),
+};
+
+async function main(): Promise<void> {
+  const name = process.argv[2];
+  const run = name ? benches[name] : undefined;
+  if (!run) {
+    console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}>`);
+    process.exit(2);
+  }
+  await run();
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  },
+);

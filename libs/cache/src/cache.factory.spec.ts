@@ -1,0 +1,58 @@
+import { Test } from '@nestjs/testing';
+import { ErrorCode } from '@plugboard/contracts';
+import { CacheError } from './cache.errors';
+import { createCache, type CacheConfig } from './cache.factory';
+import { CacheModule } from './cache.module';
+import { CachePort } from './cache.port';
+import { MemoryCacheAdapter } from './memory-cache.adapter';
+import { ReadThroughCache } from './read-through-cache';
+import { RedisCacheAdapter } from './redis-cache.adapter';
+
+const base: CacheConfig = {
+  REDIS_ENABLED: false,
+  REDIS_HOST: '127.0.0.1',
+  REDIS_PORT: 6379,
+  REDIS_USERNAME: undefined,
+  REDIS_PASSWORD: undefined,
+  REDIS_TLS: false,
+  REDIS_CACHE_DB: 1,
+};
+
+describe('createCache', () => {
+  it('picks memory when REDIS_ENABLED=false', async () => {
+    const cache = createCache(base);
+    expect(cache).toBeInstanceOf(MemoryCacheAdapter);
+    await cache.close();
+  });
+
+  it('picks redis when REDIS_ENABLED=true, without connecting yet', async () => {
+    const cache = createCache({ ...base, REDIS_ENABLED: true });
+    expect(cache).toBeInstanceOf(RedisCacheAdapter);
+    expect(cache.plug).toBe('redis');
+    await cache.close();
+  });
+
+  it('throws on anything but a boolean', () => {
+    const error = (() => {
+      try {
+        return createCache({ ...base, REDIS_ENABLED: 'yes' as unknown as boolean });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(CacheError);
+    expect(error).toMatchObject({ code: ErrorCode.ValidationFailed, message: 'Unsupported REDIS_ENABLED "yes": expected true or false' });
+  });
+});
+
+describe('CacheModule', () => {
+  it('provides CachePort and ReadThroughCache globally and closes the cache on shutdown', async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [CacheModule.forRoot(base)] }).compile();
+    const cache = moduleRef.get(CachePort);
+    expect(cache).toBeInstanceOf(MemoryCacheAdapter);
+    expect(moduleRef.get(ReadThroughCache)).toBeInstanceOf(ReadThroughCache);
+    moduleRef.enableShutdownHooks();
+    await moduleRef.close();
+    expect((await cache.health()).status).toBe('down');
+  });
+});

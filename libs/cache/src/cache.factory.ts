@@ -1,0 +1,34 @@
+import type { AppConfig } from '@plugboard/config';
+import type { CacheLogger } from './cache-logger';
+import { CacheError } from './cache.errors';
+import type { CachePort } from './cache.port';
+import { MemoryCacheAdapter } from './memory-cache.adapter';
+import { RedisCacheAdapter } from './redis-cache.adapter';
+
+/** The config variables the cache socket reads; the validated `AppConfig` fits as it is. */
+export type CacheConfig = Pick<
+  AppConfig,
+  'REDIS_ENABLED' | 'REDIS_HOST' | 'REDIS_PORT' | 'REDIS_USERNAME' | 'REDIS_PASSWORD' | 'REDIS_TLS' | 'REDIS_CACHE_DB'
+>;
+
+/** Picks the cache plug from `REDIS_ENABLED`; anything but a boolean throws, never a silent default. */
+export function createCache(config: CacheConfig, logger?: CacheLogger): CachePort {
+  switch (config.REDIS_ENABLED) {
+    case false:
+      return new MemoryCacheAdapter();
+    case true:
+      return new RedisCacheAdapter({
+        connection: {
+          host: config.REDIS_HOST,
+          port: config.REDIS_PORT,
+          username: config.REDIS_USERNAME,
+          password: config.REDIS_PASSWORD,
+          tls: config.REDIS_TLS,
+          db: config.REDIS_CACHE_DB,
+        },
+        logger,
+      });
+    default:
+      throw CacheError.invalid(`Unsupported REDIS_ENABLED "${String(config.REDIS_ENABLED)}": expected true or false`);
+  }
+}

@@ -1,0 +1,113 @@
+import type { MikroORM } from '@mikro-orm/core';
+import { type TestDatabase, backendReachable, createTestDatabase, testBackends } from '@plugboard/testing';
+import { ErrorCode } from '@plugboard/contracts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseConnector } from '../database-connector';
+import { DatabaseError } from '../database.errors';
+import { openDatabase } from '../open-database';
+import { runMigrations } from '../run-migrations';
+import { SCHEMA_VERSION, readSchemaVersion } from '../schema-version';
+import { sqliteConfig } from './sqlite-config';
+import { MikroORM as Orm } from '@mikro-orm/core';
+import { createDatabaseOptions } from '../database.config';
+
+const url = testBackends.databaseUrl;
+const TOO_NEW = /^database schema version \d+ is newer than this release supports \(\d+\): upgrade Plugboard or restore a matching backup$/;
+
+describe('PostgreSQL migrations (real PostgreSQL)', () => {
+  let reachable = false;
+  const databases: TestDatabase[] = [];
+  const orms: MikroORM[] = [];
+
+  beforeAll(async () => {
+    reachable = await backendReachable('PostgreSQL', url);
+  });
+  beforeEach(({ skip }) => skip(!reachable, `PostgreSQL at ${url} is unreachable`));
+  afterAll(async () => {
+    await Promise.all(orms.map((orm) => orm.close(true)));
+    await Promise.all(databases.map((db) => db.drop()));
+  });
+
+  async function freshDatabase(): Promise<TestDatabase> {
+    const db = await createTestDatabase();
+    databases.push(db);
+    return db;
+  }
+
+  async function connected(db: TestDatabase): Promise<MikroORM> {
+    const orm = await Orm.init(createDatabaseOptions(db.config));
+    orms.push(orm);
+    await orm.connect();
+    return orm;
+  }
+
+  const tables = async (orm: MikroORM) =>
+    (
+      (await orm.em
+        .getConnection()
+        .execute(`select table_name from information_schema.tables where table_schema = 'public' order by table_name`)) as {
+        table_name: string;
+      }[]
+    ).map((row) => row.table_name);
+
+  it('applies every migration to an empty database and stamps the schema version', async () => {
+    const orm = await connected(await freshDatabase());
+    expect(await tables(orm)).toEqual([]);
+    const result = await runMigrations(orm);
+    expect(result.applied).toEqual(['Migration0001Initial']);
+    expect(await tables(orm)).toEqual(['message_batches', 'messages', 'mikro_orm_migrations', 'schema_info', 'sessions']);
+    expect(await readSchemaVersion(orm.em)).toBe(SCHEMA_VERSION);
+    // The committed migration matches the entities: nothing left to generate.
+    expect(await orm.migrator.checkMigrationNeeded()).toBe(false);
+    expect((await runMigrations(orm)).applied).toEqual([]);
+  });
+
+  it('applies migrations once when two migrators run concurrently, and both succeed', async () => {
+    const db = await freshDatabase();
+    const [a, b] = await Promise.all([connected(db), connected(db)]);
+    const results = await Promise.all([runMigrations(a), runMigrations(b)]);
+    expect(results.map((r) => r.applied.length).sort()).toEqual([0, 1]);
+    const ledger = (await a.em.getConnection().execute('select name from mikro_orm_migrations')) as { name: string }[];
+    expect(ledger.map((row) => row.name)).toEqual(['Migration0001Initial']);
+  });
+
+  it('refuses a database stamped by a newer release, with a clear message', async () => {
+    const db = await freshDatabase();
+    const orm = await connected(db);
+    await runMigrations(orm);
+    await orm.em.getConnection().execute(`update schema_info set version = ${SCHEMA_VERSION + 6}`);
+
+    const error = await runMigrations(orm).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatabaseError);
+    expect(error).toMatchObject({ code: ErrorCode.Internal, message: expect.stringMatching(TOO_NEW) });
+    await expect(openDatabase(db.config)).rejects.toThrow(TOO_NEW);
+
+    // A service booting against it fails its start instead of retrying forever.
+    const connector = new DatabaseConnector(await connected(db), db.config);
+    await expect(connector.start()).rejects.toThrow(TOO_NEW);
+    expect(connector.state()).toMatchObject({ status: 'failed', reason: expect.stringMatching(TOO_NEW) });
+  });
+
+  it('refuses a database whose ledger holds a migration this release lacks', async () => {
+    const db = await freshDatabase();
+    const orm = await connected(db);
+    await runMigrations(orm);
+    await orm.em.getConnection().execute(`insert into mikro_orm_migrations (name, executed_at) values ('Migration9999Future', now())`);
+    await expect(runMigrations(orm)).rejects.toThrow(/Migration9999Future.*upgrade Plugboard or restore a matching backup/);
+  });
+});
+
+describe('SQLite schema sync', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'plugboard-sqlite-version-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses a database stamped by a newer release before touching its schema', async () => {
+    const config = sqliteConfig(join(dir, 'db.sqlite'));
+    const orm = await openDatabase(config);
+    await orm.em.getConnection().execute(`update schema_info set version = ${SCHEMA_VERSION + 1}`);
+    await orm.close(true);
+    await expect(openDatabase(config)).rejects.toThrow(TOO_NEW);
+  });
+});

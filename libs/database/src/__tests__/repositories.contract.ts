@@ -1,0 +1,337 @@
+import type { MikroORM } from '@mikro-orm/core';
+import { ErrorCode } from '@plugboard/contracts';
+import { uniqueName } from '@plugboard/testing';
+import { DatabaseError } from '../database.errors';
+import type { MessageEntity } from '../entities/message.entity';
+import { MessageBatchRepository } from '../repositories/message-batch.repository';
+import { MessageRepository } from '../repositories/message.repository';
+import { SessionRepository } from '../repositories/session.repository';
+
+export interface RepositoryContractContext {
+  /** The ORM of the database under test (schema ready). */
+  orm(): MikroORM;
+  /** A second, independent ORM on the same database, for true concurrency. */
+  other(): MikroORM;
+  /** False when the backend is unreachable (the suite then skips). */
+  available(): boolean;
+}
+
+/** The behaviour every database plug must show, run against the real backend. */
+export function runRepositoryContract(plug: string, ctx: RepositoryContractContext): void {
+  describe(`database repositories contract (${plug})`, () => {
+    let sessions: SessionRepository;
+    let messages: MessageRepository;
+    let batches: MessageBatchRepository;
+
+    beforeEach(({ skip }) => {
+      skip(!ctx.available(), `${plug} is unavailable`);
+      sessions = new SessionRepository(ctx.orm());
+      messages = new MessageRepository(ctx.orm());
+      batches = new MessageBatchRepository(ctx.orm(), messages);
+    });
+
+    const newSession = (desiredState: 'running' | 'stopped' = 'running') =>
+      sessions.create({ name: uniqueName('s'), engine: 'simulator', desiredState, config: { webhook: 'x' } });
+
+    const outgoing = (sessionId: string, extra: Partial<Parameters<MessageRepository['insertPending']>[0]> = {}) =>
+      messages.insertPending({ sessionId, chatId: 'chat-1', from: 'me', to: 'chat-1', type: 'text', body: 'hi', ...extra });
+
+    describe('sessions', () => {
+      it('creates, reads, lists, updates and deletes a session', async () => {
+        const created = await newSession('stopped');
+        expect(created).toMatchObject({ status: 'created', desiredState: 'stopped', engine: 'simulator', leaseGeneration: 0 });
+        expect(created.createdAt).toBeInstanceOf(Date);
+
+        const byId = await sessions.get(created.id);
+        expect(byId).toMatchObject({ id: created.id, name: created.name, config: { webhook: 'x' } });
+        expect(byId?.createdAt).toBeInstanceOf(Date);
+        expect((await sessions.getByName(created.name))?.id).toBe(created.id);
+        expect((await sessions.list()).map((s) => s.id)).toContain(created.id);
+
+        const connectedAt = new Date('2025-01-02T03:04:05.678Z');
+        const updated = await sessions.update(created.id, { status: 'ready', phone: '4912345', connectedAt, config: { a: 1 } });
+        expect(updated).toMatchObject({ status: 'ready', phone: '4912345', config: { a: 1 } });
+        expect(updated.connectedAt?.toISOString()).toBe(connectedAt.toISOString());
+        expect((await sessions.list({ status: 'ready' })).map((s) => s.id)).toContain(created.id);
+
+        expect(await sessions.delete(created.id)).toBe(true);
+        expect(await sessions.get(created.id)).toBeNull();
+        expect(await sessions.delete(created.id)).toBe(false);
+        await expect(sessions.update(created.id, { status: 'failed' })).rejects.toMatchObject({ code: ErrorCode.NotFound });
+      });
+
+      it('refuses a second session with the same name with CONFLICT', async () => {
+        const first = await newSession();
+        const error = await sessions.create({ name: first.name, engine: 'simulator' }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(DatabaseError);
+        expect(error).toMatchObject({ code: ErrorCode.Conflict });
+        const other = await newSession();
+        await expect(sessions.update(other.id, { name: first.name })).rejects.toMatchObject({ code: ErrorCode.Conflict });
+      });
+
+      it('deleting a session deletes its messages and batches', async () => {
+        const session = await newSession();
+        const { message } = await outgoing(session.id);
+        const batch = await batches.create({ sessionId: session.id, total: 1, delayMs: 0 });
+        await sessions.delete(session.id);
+        expect(await messages.get(message.id)).toBeNull();
+        expect(await batches.get(batch.id)).toBeNull();
+      });
+    });
+
+    describe('leases', () => {
+      it('claims a free lease, renews and releases it, bumping the generation on each claim', async () => {
+        const session = await newSession();
+        const now = new Date();
+        const generation = await sessions.claim(session.id, 'worker-a', 10_000, now);
+        expect(generation).toBe(1);
+        expect(await sessions.claim(session.id, 'worker-b', 10_000, now)).toBeNull();
+        expect(await sessions.renew(session.id, 'worker-a', 1, 10_000)).toBe(true);
+        expect(await sessions.renew(session.id, 'worker-b', 1, 10_000)).toBe(false);
+        expect(await sessions.renew(session.id, 'worker-a', 0, 10_000)).toBe(false);
+        expect((await sessions.listOwnedBy('worker-a')).map((s) => s.id)).toContain(session.id);
+
+        // Re-claiming one's own lease is allowed and still bumps the generation.
+        expect(await sessions.claim(session.id, 'worker-a', 10_000)).toBe(2);
+        expect(await sessions.release(session.id, 'worker-a', 1)).toBe(false);
+        expect(await sessions.release(session.id, 'worker-a', 2)).toBe(true);
+        const released = await sessions.get(session.id);
+        expect(released).toMatchObject({ leaseOwner: null, leaseExpiresAt: null, leaseGeneration: 2 });
+        expect(await sessions.claim(session.id, 'worker-b', 10_000)).toBe(3);
+      });
+
+      it('lets another worker take over an expired lease, and fences the old owner out', async () => {
+        const session = await newSession();
+        const t0 = new Date();
+        const old = await sessions.claim(session.id, 'worker-a', 1_000, t0);
+        expect(old).toBe(1);
+        expect(await sessions.claim(session.id, 'worker-b', 1_000, new Date(t0.getTime() + 500))).toBeNull();
+        const later = new Date(t0.getTime() + 5_000);
+        expect((await sessions.listClaimable(later, 1_000)).map((s) => s.id)).toContain(session.id);
+        expect((await sessions.listClaimable(t0, 1_000)).map((s) => s.id)).not.toContain(session.id);
+        const fresh = await sessions.claim(session.id, 'worker-b', 1_000, later);
+        expect(fresh).toBe(2);
+
+        expect(await sessions.updateIfOwner(session.id, old!, { status: 'failed', lastError: 'stale' })).toBe(false);
+        expect(await sessions.renew(session.id, 'worker-a', old!, 1_000)).toBe(false);
+        expect(await sessions.release(session.id, 'worker-a', old!)).toBe(false);
+        expect(await sessions.updateIfOwner(session.id, fresh!, { status: 'ready', pushName: 'B' })).toBe(true);
+        expect(await sessions.get(session.id)).toMatchObject({ status: 'ready', pushName: 'B', leaseOwner: 'worker-b' });
+
+        await sessions.release(session.id, 'worker-b', fresh!);
+        expect(await sessions.updateIfOwner(session.id, fresh!, { status: 'failed' })).toBe(false);
+      });
+
+      it('only lists sessions that should run as claimable', async () => {
+        const stopped = await newSession('stopped');
+        const running = await newSession('running');
+        const ids = (await sessions.listClaimable(new Date(), 10_000)).map((s) => s.id);
+        expect(ids).toContain(running.id);
+        expect(ids).not.toContain(stopped.id);
+      });
+
+      it('gives a lease to exactly one of two truly concurrent claimers (two ORM instances)', async () => {
+        const other = new SessionRepository(ctx.other());
+        for (let round = 0; round < 10; round++) {
+          const session = await newSession();
+          const [a, b] = await Promise.all([
+            sessions.claim(session.id, 'worker-a', 10_000),
+            other.claim(session.id, 'worker-b', 10_000),
+          ]);
+          expect([a, b].filter((g) => g !== null)).toEqual([1]);
+          const owner = (await sessions.get(session.id))?.leaseOwner;
+          expect(owner).toBe(a !== null ? 'worker-a' : 'worker-b');
+        }
+      });
+    });
+
+    describe('messages', () => {
+      it('returns the same row for the same idempotency key, also under concurrent inserts', async () => {
+        const session = await newSession();
+        const first = await outgoing(session.id, { idempotencyKey: 'key-1', payload: { caption: 'c' } });
+        expect(first.created).toBe(true);
+        expect(first.message).toMatchObject({ status: 'pending', direction: 'outgoing', payload: { caption: 'c' } });
+        expect(first.message.timeline.map((t) => t.status)).toEqual(['pending']);
+        const again = await outgoing(session.id, { idempotencyKey: 'key-1' });
+        expect(again).toMatchObject({ created: false });
+        expect(again.message.id).toBe(first.message.id);
+
+        const other = new MessageRepository(ctx.other());
+        const [x, y] = await Promise.all([
+          outgoing(session.id, { idempotencyKey: 'key-2' }),
+          other.insertPending({ sessionId: session.id, chatId: 'chat-1', from: 'me', to: 'chat-1', type: 'text', idempotencyKey: 'key-2' }),
+        ]);
+        expect(x.message.id).toBe(y.message.id);
+        expect([x.created, y.created].sort()).toEqual([false, true]);
+
+        // The key is unique per session, not globally.
+        const elsewhere = await newSession();
+        expect((await outgoing(elsewhere.id, { idempotencyKey: 'key-1' })).created).toBe(true);
+      });
+
+      it('records an incoming message once per WhatsApp id', async () => {
+        const session = await newSession();
+        const input = { sessionId: session.id, waMessageId: 'wa-1', chatId: 'c', from: 'c', to: 'me', type: 'text' as const, body: 'yo' };
+        const first = await messages.recordIncoming(input);
+        const again = await messages.recordIncoming(input);
+        expect(first.created).toBe(true);
+        expect(again).toMatchObject({ created: false, message: { id: first.message.id, direction: 'incoming' } });
+        expect((await messages.findByWaMessageId(session.id, 'wa-1'))?.id).toBe(first.message.id);
+      });
+
+      it('moves a send forward only: pending → sending (fenced) → sent → delivered → read, never back', async () => {
+        const session = await newSession();
+        const generation = (await sessions.claim(session.id, 'worker-a', 10_000))!;
+        const { message } = await outgoing(session.id);
+
+        await expect(messages.transition(message.id, 'sending')).rejects.toMatchObject({ code: ErrorCode.ValidationFailed });
+        expect(await messages.transition(message.id, 'sent')).toMatchObject({ applied: false, reason: 'invalid_transition' });
+        expect(await messages.transition(message.id, 'sending', { generation: generation + 7 })).toMatchObject({
+          applied: false,
+          reason: 'fenced',
+        });
+        expect((await messages.get(message.id))?.status).toBe('pending');
+
+        const sending = await messages.transition(message.id, 'sending', { generation });
+        expect(sending).toMatchObject({ applied: true, message: { status: 'sending', leaseGeneration: generation } });
+        expect((await messages.listSendingForSession(session.id)).map((m) => m.id)).toEqual([message.id]);
+        expect(await messages.transition(message.id, 'sent', { waMessageId: 'wa-out-1' })).toMatchObject({ applied: true });
+        expect(await messages.transition(message.id, 'read')).toMatchObject({ applied: true });
+        expect(await messages.transition(message.id, 'delivered')).toMatchObject({ applied: false, reason: 'invalid_transition' });
+        expect(await messages.transition(message.id, 'sent')).toMatchObject({ applied: false, reason: 'invalid_transition' });
+        expect(await messages.transition(message.id, 'failed')).toMatchObject({ applied: false, reason: 'invalid_transition' });
+
+        const stored = (await messages.get(message.id))!;
+        expect(stored).toMatchObject({ status: 'read', waMessageId: 'wa-out-1' });
+        expect(stored.timeline.map((t) => t.status)).toEqual(['pending', 'sending', 'sent', 'read']);
+        expect(stored.sentAt).toBeInstanceOf(Date);
+        expect(stored.deliveredAt).toBeInstanceOf(Date);
+        expect(stored.readAt).toBeInstanceOf(Date);
+        expect(await messages.transition('no-such-id', 'sent')).toMatchObject({ applied: false, reason: 'not_found' });
+      });
+
+      it('refuses to start a send for a worker that lost the lease, and lets the new owner take over a stuck send', async () => {
+        const session = await newSession();
+        const old = (await sessions.claim(session.id, 'worker-a', 1_000))!;
+        const { message } = await outgoing(session.id);
+        const { message: second } = await outgoing(session.id);
+        expect((await messages.transition(message.id, 'sending', { generation: old })).applied).toBe(true);
+        const fresh = (await sessions.claim(session.id, 'worker-b', 1_000, new Date(Date.now() + 60_000)))!;
+
+        expect(await messages.transition(second.id, 'sending', { generation: old })).toMatchObject({ applied: false, reason: 'fenced' });
+        expect((await messages.listPendingForSession(session.id)).map((m) => m.id)).toEqual([second.id]);
+        // The takeover reconciled the stuck send as not sent, and resends it under its generation.
+        expect(await messages.transition(message.id, 'sending', { generation: old })).toMatchObject({ applied: false });
+        expect(await messages.transition(message.id, 'sending', { generation: fresh })).toMatchObject({ applied: true });
+        expect(await messages.transition(message.id, 'failed', { failureReason: 'unknown_outcome' })).toMatchObject({
+          applied: true,
+          message: { status: 'failed', failureReason: 'unknown_outcome' },
+        });
+      });
+
+      it('settles concurrent acks forward (read wins over a late delivered)', async () => {
+        const session = await newSession();
+        const generation = (await sessions.claim(session.id, 'worker-a', 10_000))!;
+        const { message } = await outgoing(session.id);
+        await messages.transition(message.id, 'sending', { generation });
+        await messages.transition(message.id, 'sent');
+        const other = new MessageRepository(ctx.other());
+        await Promise.all([messages.transition(message.id, 'read'), other.transition(message.id, 'delivered')]);
+        const stored = (await messages.get(message.id))!;
+        expect(stored.status).toBe('read');
+        expect(stored.timeline.at(-1)?.status).toBe('read');
+      });
+    });
+
+    describe('history', () => {
+      it('filters and pages with a keyset cursor, without duplicates or gaps', async () => {
+        const session = await newSession();
+        const base = Date.UTC(2025, 0, 1);
+        const expected: string[] = [];
+        // 25 incoming rows on two chats; pairs share a millisecond so the id tie-break matters.
+        for (let i = 0; i < 25; i++) {
+          const { message } = await messages.recordIncoming({
+            sessionId: session.id,
+            waMessageId: `wa-${i}`,
+            chatId: i % 2 === 0 ? 'even' : 'odd',
+            from: 'x',
+            to: 'me',
+            type: i % 5 === 0 ? 'image' : 'text',
+            at: new Date(base + Math.floor(i / 2) * 1_000),
+          });
+          expected.push(message.id);
+        }
+        const { message: outgoingRow } = await outgoing(session.id, { chatId: 'even' });
+
+        const seen: MessageEntity[] = [];
+        let cursor: string | undefined;
+        let pages = 0;
+        do {
+          const page = await messages.history(session.id, { direction: 'incoming', limit: 4, cursor });
+          seen.push(...page.items);
+          cursor = page.nextCursor ?? undefined;
+          pages++;
+        } while (cursor);
+        expect(pages).toBe(7);
+        expect(seen.map((m) => m.id).sort()).toEqual([...expected].sort());
+        expect(new Set(seen.map((m) => m.id)).size).toBe(25);
+        for (let i = 1; i < seen.length; i++) {
+          const [a, b] = [seen[i - 1]!, seen[i]!];
+          expect(a.createdAt.getTime() > b.createdAt.getTime() || (a.createdAt.getTime() === b.createdAt.getTime() && a.id > b.id)).toBe(true);
+        }
+
+        const even = await messages.history(session.id, { chatId: 'even', limit: 100 });
+        expect(even.items).toHaveLength(14);
+        expect(even.items[0]?.id).toBe(outgoingRow.id);
+        expect(even.nextCursor).toBeNull();
+        expect((await messages.history(session.id, { type: 'image', limit: 100 })).items).toHaveLength(5);
+        expect((await messages.history(session.id, { direction: 'outgoing' })).items.map((m) => m.id)).toEqual([outgoingRow.id]);
+        const window = await messages.history(session.id, {
+          from: new Date(base + 2_000),
+          to: new Date(base + 4_000),
+          direction: 'incoming',
+        });
+        expect(window.items).toHaveLength(4);
+        await expect(messages.history(session.id, { cursor: 'not-a-cursor' })).rejects.toMatchObject({ code: ErrorCode.ValidationFailed });
+      });
+    });
+
+    describe('batches', () => {
+      it('derives progress from its messages and completes when nothing is left', async () => {
+        const session = await newSession();
+        const generation = (await sessions.claim(session.id, 'worker-a', 10_000))!;
+        const batch = await batches.create({ sessionId: session.id, total: 3, delayMs: 250 });
+        expect(await batches.get(batch.id)).toMatchObject({ sent: 0, failed: 0, pending: 3, batch: { status: 'running' } });
+
+        const rows = [];
+        for (let i = 0; i < 3; i++) rows.push((await outgoing(session.id, { batchId: batch.id })).message);
+        await messages.transition(rows[0]!.id, 'sending', { generation });
+        await messages.transition(rows[0]!.id, 'sent');
+        await messages.transition(rows[1]!.id, 'failed', { failureReason: 'bad number' });
+        expect(await batches.get(batch.id)).toMatchObject({ sent: 1, failed: 1, pending: 1, batch: { status: 'running' } });
+
+        await messages.transition(rows[2]!.id, 'sending', { generation });
+        await messages.transition(rows[2]!.id, 'sent');
+        await messages.transition(rows[2]!.id, 'delivered');
+        const done = await batches.get(batch.id);
+        expect(done).toMatchObject({ sent: 2, failed: 1, pending: 0, batch: { status: 'completed' } });
+        expect(done?.batch.completedAt).toBeInstanceOf(Date);
+      });
+
+      it('cancels a batch: its pending messages fail, in-flight ones are left alone', async () => {
+        const session = await newSession();
+        const generation = (await sessions.claim(session.id, 'worker-a', 10_000))!;
+        const batch = await batches.create({ sessionId: session.id, total: 4, delayMs: 0 });
+        const rows = [];
+        for (let i = 0; i < 3; i++) rows.push((await outgoing(session.id, { batchId: batch.id })).message);
+        await messages.transition(rows[0]!.id, 'sending', { generation });
+
+        const cancelled = await batches.cancel(batch.id);
+        expect(cancelled).toMatchObject({ failed: 2, sent: 0, pending: 2, batch: { status: 'cancelled' } });
+        expect((await messages.get(rows[1]!.id))?.failureReason).toBe('batch_cancelled');
+        expect((await messages.get(rows[0]!.id))?.status).toBe('sending');
+        expect(await batches.cancel('missing')).toBeNull();
+      });
+    });
+  });
+}

@@ -1,0 +1,24 @@
+export { createDatabaseOptions, type DatabaseConfig, type DatabasePlug, type DatabaseOptionsExtras } from './database.config';
+export { DatabaseError, translateDriverError } from './database.errors';
+export { DatabaseModule, type DatabaseModuleOptions } from './database.module';
+export {
+  DatabaseConnector,
+  type DatabaseConnectionState,
+  type DatabaseConnectionStatus,
+  type DatabaseConnectorOptions,
+} from './database-connector';
+export { DatabaseHealth, DEFAULT_DATABASE_PROBE_TIMEOUT_MS } from './database.health';
+export { prepareDatabase, type PrepareOptions } from './prepare-database';
+export { runMigrations, MIGRATION_LOCK_KEY, type MigrationResult } from './run-migrations';
+export { SCHEMA_VERSION, readSchemaVersion } from './schema-version';
+export { DATABASE_ENTITIES } from './entities/database-entities';
+export * from './entities/session.entity';
+export * from './entities/message.entity';
+export * from './entities/message-batch.entity';
+export { SchemaInfoEntity } from './entities/schema-info.entity';
+export * from './repositories/session.repository';
+export * from './repositories/message.repository';
+export * from './repositories/message-batch.repository';
+export { canTransition } from './repositories/message-status';
+export { encodeMessageCursor, decodeMessageCursor, type MessageCursor } from './repositories/message-cursor';
+export { openDatabase } from './open-database';

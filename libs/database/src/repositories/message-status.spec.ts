@@ -1,0 +1,26 @@
+import { canTransition } from './message-status';
+
+describe('canTransition', () => {
+  it('moves acks forward only', () => {
+    expect(canTransition({ status: 'sending' }, 'sent')).toBe(true);
+    expect(canTransition({ status: 'sent' }, 'read')).toBe(true);
+    expect(canTransition({ status: 'read' }, 'delivered')).toBe(false);
+    expect(canTransition({ status: 'delivered' }, 'sent')).toBe(false);
+    expect(canTransition({ status: 'pending' }, 'sent')).toBe(false);
+  });
+
+  it('needs a generation for sending, and a newer one to take a stuck send over', () => {
+    expect(canTransition({ status: 'pending' }, 'sending')).toBe(false);
+    expect(canTransition({ status: 'pending' }, 'sending', 1)).toBe(true);
+    expect(canTransition({ status: 'sending', leaseGeneration: 2 }, 'sending', 2)).toBe(false);
+    expect(canTransition({ status: 'sending', leaseGeneration: 2 }, 'sending', 3)).toBe(true);
+  });
+
+  it('fails only unfinished messages and never revives a failed one', () => {
+    expect(canTransition({ status: 'pending' }, 'failed')).toBe(true);
+    expect(canTransition({ status: 'sending' }, 'failed')).toBe(true);
+    expect(canTransition({ status: 'sent' }, 'failed')).toBe(false);
+    expect(canTransition({ status: 'failed' }, 'sending', 9)).toBe(false);
+    expect(canTransition({ status: 'sending' }, 'pending')).toBe(false);
+  });
+});

@@ -1,0 +1,108 @@
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppConfig, ConfigModule } from '@plugboard/config';
+import type { ServiceName } from '@plugboard/contracts';
+import { BusPort, QueuePort, createBus, createQueue } from '@plugboard/messaging';
+import { BusTransport } from './bus-transport';
+import { HealthRegistry } from './health/health-registry';
+import { CodedExceptionFilter } from './coded-exception.filter';
+import { ServiceContext } from './service-context';
+import { ServiceKitModule } from './service-kit.module';
+import { ServiceLogger, createServiceLogger } from './service-logger';
+
+/** `HTTP_PORT` defaults of the services run alone; the gateway listens on `PORT`. */
+export const DEFAULT_HTTP_PORTS: Record<Exclude<ServiceName, 'gateway'>, number> = {
+  'session-worker': 3001,
+  'media-service': 3002,
+  'infra-admin': 3003,
+};
+
+export interface BootstrapServiceOptions {
+  service: ServiceName;
+  /** The service's own Nest module. */
+  module: Type<unknown>;
+  config: AppConfig;
+  /** Shared bus; when omitted one is created for this service and closed with it. */
+  bus?: BusPort;
+  /** Shared queue; when omitted one is created for this service and closed with it. */
+  queue?: QueuePort;
+  /** Listen on HTTP (separate process, or the gateway in embedded mode). */
+  listen: boolean;
+  /** Defaults to a logger prefixed with the service name. */
+  logger?: ServiceLogger;
+}
+
+export interface ServiceHandle {
+  readonly service: ServiceName;
+  readonly app: NestFastifyApplication;
+  readonly context: ServiceContext;
+  readonly health: HealthRegistry;
+  /** `http://host:port` when listening. */
+  readonly url?: string;
+  /** Readiness turns 503 at once; nothing is closed yet. */
+  beginShutdown(): void;
+  /** Closes HTTP and bus handlers, then the bus and queue this service created itself. */
+  close(): Promise<void>;
+}
+
+@Module({})
+class ServiceRootModule {}
+
+/**
+ * Boots one service: its Nest app on Fastify with the kit's providers, the bus transport for
+ * its `@MessagePattern`/`@EventPattern` handlers, and HTTP when `listen`.
+ */
+export async function bootstrapService(options: BootstrapServiceOptions): Promise<ServiceHandle> {
+  const { service, config } = options;
+  const logger = options.logger ?? createServiceLogger(service, config.LOG_LEVEL);
+  const bus = options.bus ?? createBus(config, service, logger);
+  const queue = options.queue ?? createQueue(config, logger);
+  const owned = async () => {
+    if (!options.queue) await queue.close();
+    if (!options.bus) await bus.close();
+  };
+  const context = ServiceContext.create(service, config);
+  const root: DynamicModule = {
+    module: ServiceRootModule,
+    imports: [ConfigModule.forRoot(config), ServiceKitModule.forRoot({ context, bus, queue, logger }), options.module],
+  };
+
+  let app: NestFastifyApplication | undefined;
+  try {
+    app = await NestFactory.create<NestFastifyApplication>(root, new FastifyAdapter(), { logger, abortOnError: false });
+    app.useGlobalFilters(new CodedExceptionFilter(logger));
+    // inheritAppConfig: the bus handlers get the same filter; set afterwards it would come too late.
+    app.connectMicroservice({ strategy: new BusTransport(bus, { service }) }, { inheritAppConfig: true });
+    await app.startAllMicroservices();
+    let url: string | undefined;
+    if (options.listen) url = await listen(app, service, config);
+    else await app.init();
+    const health = app.get(HealthRegistry);
+    const nest = app;
+    return {
+      service,
+      app: nest,
+      context,
+      health,
+      url,
+      beginShutdown: () => health.markShuttingDown(),
+      close: async () => {
+        health.markShuttingDown();
+        await nest.close();
+        await owned();
+      },
+    };
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    await owned().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function listen(app: NestFastifyApplication, service: ServiceName, config: AppConfig): Promise<string> {
+  const port = service === 'gateway' ? config.PORT : (config.HTTP_PORT ?? DEFAULT_HTTP_PORTS[service]);
+  await app.listen(port, config.HOST);
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}

@@ -1,0 +1,47 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { BusPort, QueuePort } from '@plugboard/messaging';
+import { HealthRegistry } from './health/health-registry';
+import { ServiceContext } from './service-context';
+import { ServiceLogger } from './service-logger';
+
+export interface ServiceKitModuleOptions {
+  context: ServiceContext;
+  bus: BusPort;
+  queue: QueuePort;
+  logger: ServiceLogger;
+}
+
+/**
+ * What every service module can inject: its `ServiceContext`, the bus and queue sockets (the
+ * instances are handed in, so embedded mode shares one of each), the `HealthRegistry` and
+ * its `ServiceLogger`.
+ */
+@Global()
+@Module({})
+export class ServiceKitModule {
+  /** Provides the given instances; registers the bus and queue probes. */
+  static forRoot({ context, bus, queue, logger }: ServiceKitModuleOptions): DynamicModule {
+    const registry = new HealthRegistry(context, probeTimeoutMs(context.config.HEALTH_TIMEOUT_MS));
+    registry.register('bus', () => bus.health());
+    registry.register('queue', () => queue.health());
+    return {
+      module: ServiceKitModule,
+      providers: [
+        { provide: ServiceContext, useValue: context },
+        { provide: BusPort, useValue: bus },
+        { provide: QueuePort, useValue: queue },
+        { provide: HealthRegistry, useValue: registry },
+        { provide: ServiceLogger, useValue: logger },
+      ],
+      exports: [ServiceContext, BusPort, QueuePort, HealthRegistry, ServiceLogger],
+    };
+  }
+}
+
+/**
+ * Half the gateway's gather window: a slow socket then shows as `down` inside a reply that
+ * still arrives in time, instead of the whole instance missing the window and looking dead.
+ */
+export function probeTimeoutMs(healthTimeoutMs: number): number {
+  return Math.max(50, Math.floor(healthTimeoutMs / 2));
+}

@@ -1,0 +1,5 @@
+export * from './backends';
+export * from './redis-server';
+export * from './nats-server';
+export * from './s3-server';
+export * from './postgres-database';

@@ -1,0 +1,90 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, waitFor } from './backends';
+
+export interface RedisServerOptions {
+  /** Listen here instead of a free port. */
+  port?: number;
+  /** Keep data in an append-only file in the server's own dir, so it survives `restart()`. */
+  appendOnly?: boolean;
+}
+
+export interface RedisServerHandle {
+  url: string;
+  port: number;
+  /** Stops the server (SIGTERM, then SIGKILL) and removes its temp dir. */
+  stop(): Promise<void>;
+  /** Stops and starts it again on the same port and dir. */
+  restart(): Promise<void>;
+}
+
+/**
+ * A private `redis-server` on 127.0.0.1 for fault tests that must kill or restart Redis;
+ * the shared server is never touched. Resolves once it answers PING.
+ */
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServerHandle> {
+  const port = options.port ?? (await freePort());
+  const dir = await mkdtemp(join(tmpdir(), 'plugboard-redis-'));
+  const args = ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', '--daemonize', 'no'];
+  args.push('--appendonly', options.appendOnly ? 'yes' : 'no');
+  let child: ChildProcess | undefined;
+
+  const start = async () => {
+    const spawned = spawn('redis-server', args, { stdio: 'ignore' });
+    child = spawned;
+    let exited = false;
+    spawned.once('exit', () => (exited = true));
+    spawned.once('error', () => (exited = true));
+    await waitFor(`redis-server on port ${port}`, async () => {
+      if (exited) throw new Error(`redis-server on port ${port} exited during start`);
+      return ping(port);
+    }, { timeoutMs: 10_000, intervalMs: 50 });
+  };
+
+  const halt = async () => {
+    const running = child;
+    child = undefined;
+    if (!running || running.exitCode !== null || running.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
+    running.kill('SIGTERM');
+    const killTimer = setTimeout(() => running.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(killTimer);
+  };
+
+  await start();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop: async () => {
+      await halt();
+      await rm(dir, { recursive: true, force: true });
+    },
+    restart: async () => {
+      await halt();
+      await start();
+    },
+  };
+}
+
+/** True when a Redis on 127.0.0.1:`port` answers PING with PONG. */
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new Socket();
+    let reply = '';
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1_000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString();
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+    });
+    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
+  });
+}

@@ -1,0 +1,56 @@
+import 'reflect-metadata';
+import { loadConfigOrExit } from '@plugboard/config';
+import { createBus, createQueue } from '@plugboard/messaging';
+import { ServiceHandle, bootstrapService, createServiceLogger, installGracefulShutdown } from '@plugboard/service-kit';
+import { AdminKey, GatewayModule } from '@plugboard/gateway';
+import { InfraAdminModule } from '@plugboard/infra-admin';
+import { MediaServiceModule } from '@plugboard/media-service';
+import { SessionWorkerModule } from '@plugboard/session-worker';
+
+/**
+ * `npm start`: the four services in one process over one in-process bus and one in-process
+ * queue (unless the environment picks other plugs). Only the gateway listens on HTTP.
+ */
+async function main(): Promise<void> {
+  const config = loadConfigOrExit({ env: { BUS_TYPE: 'memory', QUEUE_TYPE: 'memory', ...process.env } });
+  const logger = createServiceLogger('embedded', config.LOG_LEVEL);
+  const bus = createBus(config, 'embedded', logger);
+  const queue = createQueue(config, logger);
+  const handles: ServiceHandle[] = [];
+  const closeAll = async () => {
+    // Gateway first: no new HTTP work while the others drain; bus last, in-flight jobs may still publish.
+    for (const handle of handles) await handle.close();
+    await queue.close();
+    await bus.close();
+  };
+
+  try {
+    handles.push(await bootstrapService({ service: 'gateway', module: GatewayModule, config, bus, queue, listen: true }));
+    handles.push(await bootstrapService({ service: 'session-worker', module: SessionWorkerModule, config, bus, queue, listen: false }));
+    handles.push(await bootstrapService({ service: 'media-service', module: MediaServiceModule, config, bus, queue, listen: false }));
+    handles.push(await bootstrapService({ service: 'infra-admin', module: InfraAdminModule, config, bus, queue, listen: false }));
+  } catch (error) {
+    logger.error(`failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    await closeAll().catch(() => undefined);
+    process.exit(1);
+  }
+
+  installGracefulShutdown({
+    logger,
+    timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    beginShutdown: () => handles.forEach((h) => h.beginShutdown()),
+    drain: closeAll,
+  });
+
+  const gateway = handles[0];
+  const key = gateway.app.get(AdminKey);
+  logger.log(`Plugboard ${gateway.context.version} is up (bus: ${bus.plug}, queue: ${queue.plug})`);
+  logger.log(`Gateway: ${gateway.url}`);
+  logger.log(
+    key.source === 'env'
+      ? 'Admin API key: from API_MASTER_KEY'
+      : `Admin API key (${key.source === 'generated' ? 'generated, saved in' : 'read from'} ${key.file}): ${key.value}`,
+  );
+}
+
+void main();

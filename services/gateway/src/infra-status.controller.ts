@@ -1,0 +1,22 @@
+import { Controller, Get, UseGuards } from '@nestjs/common';
+import { AppConfig, InjectConfig } from '@plugboard/config';
+import { AdminKeyGuard } from './admin-key.guard';
+import { InfraStatus, infraStatus } from './health-aggregation';
+import { HealthCollector } from './health-collector';
+
+/** Admin view of the infrastructure: every instance of every service and its sockets. */
+@Controller('api/infra')
+@UseGuards(AdminKeyGuard)
+export class InfraStatusController {
+  constructor(
+    private readonly collector: HealthCollector,
+    @InjectConfig() private readonly config: AppConfig,
+  ) {}
+
+  /** Expected services that did not answer are listed as down with no instances. */
+  @Get('status')
+  async status(): Promise<InfraStatus> {
+    const { replies, checkedAt } = await this.collector.collect();
+    return infraStatus(replies, this.config.EXPECTED_SERVICES, checkedAt);
+  }
+}

@@ -1,0 +1,6 @@
+import { Module } from '@nestjs/common';
+import { HealthModule } from '@plugboard/service-kit';
+
+/** infra-admin: for now it only reports its health; its sockets and handlers come later. */
+@Module({ imports: [HealthModule] })
+export class InfraAdminModule {}
