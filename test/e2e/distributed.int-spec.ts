@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReplyEnvelopeSchema } from '@plugboard/contracts';
-import { backendReachable, freePort, testBackends, uniqueName, waitFor } from '@plugboard/testing';
+import { type TestDatabase, backendReachable, createTestDatabase, freePort, testBackends, uniqueName, waitFor } from '@plugboard/testing';
 import { Redis } from 'ioredis';
 import { JSONCodec, connect } from 'nats';
 import { buildOnce } from './support/build';
@@ -19,11 +19,11 @@ interface Infra {
   services: Record<string, { status: string; instances: { instanceId: string; sockets: { socket: string; plug: string }[] }[] }>;
 }
 
-const UNREACHABLE = 'NATS or Redis unreachable';
+const UNREACHABLE = 'NATS, Redis or PostgreSQL unreachable';
 const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(2);
 
 // The four services as separate processes over the shared NATS and Redis, as docker-compose runs them.
-describe('distributed mode (four processes on NATS + BullMQ)', () => {
+describe('distributed mode (four processes on NATS + BullMQ + PostgreSQL)', () => {
   // Probed in beforeAll: skip when a backend is down, fail under CI=true (backendReachable throws).
   let reachable = false;
   const running = new Map<Service, ServiceProcess>();
@@ -34,6 +34,7 @@ describe('distributed mode (four processes on NATS + BullMQ)', () => {
   let cwd: string;
   let env: Record<string, string>;
   let base: string;
+  let database: TestDatabase | undefined;
 
   const start = (service: Service) => {
     const portVar = service === 'gateway' ? 'PORT' : 'HTTP_PORT';
@@ -45,9 +46,14 @@ describe('distributed mode (four processes on NATS + BullMQ)', () => {
   const health = () => getJson<Summary>(`${base}/health`);
 
   beforeAll(async () => {
-    reachable = (await backendReachable('NATS', testBackends.natsUrl)) && (await backendReachable('Redis', testBackends.redisUrl));
+    reachable =
+      (await backendReachable('NATS', testBackends.natsUrl)) &&
+      (await backendReachable('Redis', testBackends.redisUrl)) &&
+      (await backendReachable('PostgreSQL', testBackends.databaseUrl));
     if (!reachable) return;
     await buildOnce();
+    database = await createTestDatabase({ prefix: 'pb_distributed_test' });
+    const db = database.config;
     cwd = mkdtempSync(join(tmpdir(), 'pb-distributed-'));
     const redis = new URL(testBackends.redisUrl);
     env = {
@@ -63,6 +69,11 @@ describe('distributed mode (four processes on NATS + BullMQ)', () => {
       HOST: '127.0.0.1',
       DATA_DIR: join(cwd, 'data'),
       API_MASTER_KEY: adminKey,
+      DATABASE_TYPE: 'postgres',
+      DATABASE_HOST: db.DATABASE_HOST ?? '127.0.0.1',
+      DATABASE_PORT: String(db.DATABASE_PORT),
+      DATABASE_USERNAME: db.DATABASE_USERNAME ?? 'postgres',
+      DATABASE_NAME: db.DATABASE_NAME,
       HEALTH_TIMEOUT_MS: '500',
       SHUTDOWN_TIMEOUT_MS: '8000',
     };
@@ -84,6 +95,7 @@ describe('distributed mode (four processes on NATS + BullMQ)', () => {
 
   afterAll(async () => {
     await killAll(all);
+    await database?.drop();
     if (!reachable) return;
     const nc = await connect({ servers: testBackends.natsUrl });
     await (await nc.jetstreamManager()).streams.delete(tag).catch(() => undefined);
@@ -101,7 +113,7 @@ describe('distributed mode (four processes on NATS + BullMQ)', () => {
     for (const service of SERVICES) {
       expect(body.services[service]?.status).toBe('up');
       expect(body.services[service].instances).toHaveLength(1);
-      expect(body.services[service].instances[0].sockets.map((s) => `${s.socket}:${s.plug}`)).toEqual(['bus:nats', 'queue:bullmq']);
+      expect(body.services[service].instances[0].sockets.map((s) => `${s.socket}:${s.plug}`)).toEqual(['bus:nats', 'queue:bullmq', 'database:postgres']);
     }
     await expect(getJson(`${base}/api/infra/status`)).resolves.toMatchObject({ status: 401, body: { error: { code: 'UNAUTHORIZED' } } });
   });

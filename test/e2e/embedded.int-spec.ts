@@ -69,7 +69,7 @@ describe('embedded mode (npm start)', () => {
       expect(Object.keys(body.services).sort()).toEqual([...SERVICES].sort());
       for (const service of SERVICES) {
         expect(body.services[service].instances).toHaveLength(1);
-        expect(body.services[service].instances[0].sockets.map((s) => `${s.socket}:${s.plug}`)).toEqual(['bus:memory', 'queue:memory']);
+        expect(body.services[service].instances[0].sockets.map((s) => `${s.socket}:${s.plug}`)).toEqual(['bus:memory', 'queue:memory', 'database:sqlite']);
       }
     }
   });

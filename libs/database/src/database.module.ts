@@ -1,75 +1,64 @@
-import {
-  type DynamicModule,
-  Global,
-  Logger,
-  Module,
-  type OnApplicationShutdown,
-  type OnModuleInit,
-} from '@nestjs/common';
+import { type DynamicModule, Global, Logger, Module, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { MikroORM } from '@mikro-orm/core';
-import { type DatabaseConfig, createDatabaseOptions } from './database.config';
+import type { DatabaseConfig } from './database.config';
+import { Database, type CreateDatabaseOptions } from './database';
 import { DatabaseConnector } from './database-connector';
 import { DatabaseHealth } from './database.health';
 import { MessageBatchRepository } from './repositories/message-batch.repository';
 import { MessageRepository } from './repositories/message.repository';
 import { SessionRepository } from './repositories/session.repository';
 
-export interface DatabaseModuleOptions {
-  /** PostgreSQL: apply pending migrations at boot (infra-admin, embedded mode); others wait for them. */
-  migrate?: boolean;
-}
+/** Starts and closes a Database the module created itself. */
+class OwnedDatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(private readonly database: Database) {}
 
-/** Runs the connector with the Nest lifecycle: first attempt at init, close on shutdown. */
-class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
-  constructor(private readonly connector: DatabaseConnector) {}
-
-  async onModuleInit(): Promise<void> {
-    await this.connector.start();
+  onModuleInit(): Promise<void> {
+    return this.database.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    await this.connector.stop();
+  onApplicationShutdown(): Promise<void> {
+    return this.database.close();
   }
 }
+
+function providersOf(database: Database) {
+  return [
+    { provide: Database, useValue: database },
+    { provide: MikroORM, useValue: database.orm },
+    { provide: DatabaseConnector, useValue: database.connector },
+    { provide: DatabaseHealth, useValue: database.health },
+    { provide: SessionRepository, useValue: database.sessions },
+    { provide: MessageRepository, useValue: database.messages },
+    { provide: MessageBatchRepository, useValue: database.batches },
+  ];
+}
+
+const EXPORTS = [Database, MikroORM, DatabaseConnector, DatabaseHealth, SessionRepository, MessageRepository, MessageBatchRepository];
 
 /**
- * The database socket for Nest: `MikroORM`, the connector (state, whenReady), the health
- * probe and the repositories, available everywhere. Boot does not wait for the database:
- * see `DatabaseConnector` for why.
+ * The database socket for Nest: `Database`, `MikroORM`, the connector (state, whenReady), the
+ * health probe and the repositories, available everywhere. Boot does not wait for the
+ * database: see `DatabaseConnector` for why.
  */
 @Global()
 @Module({})
 export class DatabaseModule {
-  /** Picks the plug from `DATABASE_TYPE` (throws on anything but sqlite or postgres). */
-  static forRoot(config: DatabaseConfig, options: DatabaseModuleOptions = {}): DynamicModule {
-    const logger = new Logger('Database');
-    const ormOptions = createDatabaseOptions(config, { logger: (message) => logger.debug(message) });
+  /** Provides an instance created (and started, and closed) by the caller, e.g. shared by the services of one process. */
+  static forInstance(database: Database): DynamicModule {
+    return { module: DatabaseModule, global: true, providers: providersOf(database), exports: EXPORTS };
+  }
+
+  /** Creates its own instance from config, starts it at init and closes it at shutdown. */
+  static async forRoot(config: DatabaseConfig, options: CreateDatabaseOptions = {}): Promise<DynamicModule> {
+    const database = await Database.create(config, { logger: new Logger('Database'), ...options });
     return {
       module: DatabaseModule,
       global: true,
       providers: [
-        // connect: false in the options, so this needs no database and never blocks the boot.
-        { provide: MikroORM, useFactory: () => MikroORM.init(ormOptions) },
-        {
-          provide: DatabaseConnector,
-          useFactory: (orm: MikroORM) => new DatabaseConnector(orm, config, { migrate: options.migrate, logger }),
-          inject: [MikroORM],
-        },
-        { provide: DatabaseLifecycle, useFactory: (c: DatabaseConnector) => new DatabaseLifecycle(c), inject: [DatabaseConnector] },
-        {
-          provide: DatabaseHealth,
-          useFactory: (orm: MikroORM, c: DatabaseConnector) => new DatabaseHealth(orm, config.DATABASE_TYPE, c),
-          inject: [MikroORM, DatabaseConnector],
-        },
-        { provide: SessionRepository, useFactory: (orm: MikroORM) => new SessionRepository(orm), inject: [MikroORM] },
-        { provide: MessageRepository, useFactory: (orm: MikroORM) => new MessageRepository(orm), inject: [MikroORM] },
-        {
-          provide: MessageBatchRepository,
-          useFactory: (orm: MikroORM, messages: MessageRepository) => new MessageBatchRepository(orm, messages),
-          inject: [MikroORM, MessageRepository],
-        },
+        ...providersOf(database),
+        { provide: OwnedDatabaseLifecycle, useValue: new OwnedDatabaseLifecycle(database) },
       ],
-      exports: [MikroORM, DatabaseConnector, DatabaseHealth, SessionRepository, MessageRepository, MessageBatchRepository],
+      exports: EXPORTS,
     };
   }
 }

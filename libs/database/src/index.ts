@@ -1,6 +1,7 @@
 export { createDatabaseOptions, type DatabaseConfig, type DatabasePlug, type DatabaseOptionsExtras } from './database.config';
 export { DatabaseError, translateDriverError } from './database.errors';
-export { DatabaseModule, type DatabaseModuleOptions } from './database.module';
+export { DatabaseModule } from './database.module';
+export { Database, type CreateDatabaseOptions } from './database';
 export {
   DatabaseConnector,
   type DatabaseConnectionState,

@@ -5,7 +5,7 @@ import { type PrepareOptions, prepareDatabase } from './prepare-database';
 
 /**
  * Connects and prepares the database once, without retries: for CLI jobs (`migrate`,
- * export/import) and tests, where failing fast is right. Services use DatabaseModule.
+ * export/import) and tests, where failing fast is right. Services use Database (through the service kit).
  */
 export async function openDatabase(
   config: DatabaseConfig,

@@ -33,7 +33,8 @@ class FailingController {
 class TestServiceModule {}
 
 async function setup() {
-  const config = loadConfig({ env: { LOG_LEVEL: 'error' }, cwd: mkdtempSync(join(tmpdir(), 'pb-bootstrap-')) });
+  const cwd = mkdtempSync(join(tmpdir(), 'pb-bootstrap-'));
+  const config = loadConfig({ env: { LOG_LEVEL: 'error', DATA_DIR: join(cwd, 'data') }, cwd });
   const bus = createBus(config, 'media-service');
   const queue = createQueue(config);
   const logger = createServiceLogger('media-service', 'fatal');
@@ -61,7 +62,7 @@ describe('bootstrapService', () => {
   it('answers health.ping over the shared bus with the service context', async () => {
     const [reply] = await env.mocks.bus.gather('health.ping', {}, { timeoutMs: 300 });
     expect(reply).toMatchObject({ service: 'media-service', instanceId: handle.context.instanceId, status: 'up', ready: true });
-    expect(reply.sockets.map((s) => s.socket)).toEqual(['bus', 'queue']);
+    expect(reply.sockets.map((s) => s.socket)).toEqual(['bus', 'queue', 'database']);
   });
 
   it('sends a coded error of a bus handler back with its code', async () => {

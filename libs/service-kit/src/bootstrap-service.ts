@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppConfig, ConfigModule } from '@plugboard/config';
 import type { ServiceName } from '@plugboard/contracts';
+import { Database, DatabaseModule } from '@plugboard/database';
 import { BusPort, QueuePort, createBus, createQueue } from '@plugboard/messaging';
 import { BusTransport } from './bus-transport';
 import { HealthRegistry } from './health/health-registry';
@@ -27,6 +28,8 @@ export interface BootstrapServiceOptions {
   bus?: BusPort;
   /** Shared queue; when omitted one is created for this service and closed with it. */
   queue?: QueuePort;
+  /** Shared database; when omitted one is created (and started) for this service and closed with it. */
+  database?: Database;
   /** Listen on HTTP (separate process, or the gateway in embedded mode). */
   listen: boolean;
   /** Defaults to a logger prefixed with the service name. */
@@ -58,14 +61,21 @@ export async function bootstrapService(options: BootstrapServiceOptions): Promis
   const logger = options.logger ?? createServiceLogger(service, config.LOG_LEVEL);
   const bus = options.bus ?? createBus(config, service, logger);
   const queue = options.queue ?? createQueue(config, logger);
+  const database = options.database ?? (await createServiceDatabase(service, config, logger));
   const owned = async () => {
+    if (!options.database) await database.close();
     if (!options.queue) await queue.close();
     if (!options.bus) await bus.close();
   };
   const context = ServiceContext.create(service, config);
   const root: DynamicModule = {
     module: ServiceRootModule,
-    imports: [ConfigModule.forRoot(config), ServiceKitModule.forRoot({ context, bus, queue, logger }), options.module],
+    imports: [
+      ConfigModule.forRoot(config),
+      ServiceKitModule.forRoot({ context, bus, queue, database, logger }),
+      DatabaseModule.forInstance(database),
+      options.module,
+    ],
   };
 
   let app: NestFastifyApplication | undefined;
@@ -98,6 +108,16 @@ export async function bootstrapService(options: BootstrapServiceOptions): Promis
     await owned().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * A service run alone gets its own database connection. On PostgreSQL only infra-admin applies
+ * migrations (under the advisory lock); the others wait until the schema is current.
+ */
+async function createServiceDatabase(service: ServiceName, config: AppConfig, logger: ServiceLogger): Promise<Database> {
+  const database = await Database.create(config, { migrate: service === 'infra-admin', logger });
+  await database.start();
+  return database;
 }
 
 async function listen(app: NestFastifyApplication, service: ServiceName, config: AppConfig): Promise<string> {

@@ -1,4 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
+import type { Database } from '@plugboard/database';
 import { BusPort, QueuePort } from '@plugboard/messaging';
 import { HealthRegistry } from './health/health-registry';
 import { ServiceContext } from './service-context';
@@ -8,6 +9,7 @@ export interface ServiceKitModuleOptions {
   context: ServiceContext;
   bus: BusPort;
   queue: QueuePort;
+  database: Database;
   logger: ServiceLogger;
 }
 
@@ -19,11 +21,12 @@ export interface ServiceKitModuleOptions {
 @Global()
 @Module({})
 export class ServiceKitModule {
-  /** Provides the given instances; registers the bus and queue probes. */
-  static forRoot({ context, bus, queue, logger }: ServiceKitModuleOptions): DynamicModule {
+  /** Provides the given instances; registers the bus, queue and database probes. */
+  static forRoot({ context, bus, queue, database, logger }: ServiceKitModuleOptions): DynamicModule {
     const registry = new HealthRegistry(context, probeTimeoutMs(context.config.HEALTH_TIMEOUT_MS));
     registry.register('bus', () => bus.health());
     registry.register('queue', () => queue.health());
+    registry.register('database', () => database.health.probe(probeTimeoutMs(context.config.HEALTH_TIMEOUT_MS)));
     return {
       module: ServiceKitModule,
       providers: [

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { loadConfigOrExit } from '@plugboard/config';
+import { Database } from '@plugboard/database';
 import { createBus, createQueue } from '@plugboard/messaging';
 import { ServiceHandle, bootstrapService, createServiceLogger, installGracefulShutdown } from '@plugboard/service-kit';
 import { AdminKey, GatewayModule } from '@plugboard/gateway';
@@ -16,19 +17,23 @@ async function main(): Promise<void> {
   const logger = createServiceLogger('embedded', config.LOG_LEVEL);
   const bus = createBus(config, 'embedded', logger);
   const queue = createQueue(config, logger);
+  // One process, one database connection: it applies migrations itself (no infra-admin elsewhere).
+  const database = await Database.create(config, { migrate: true, logger });
   const handles: ServiceHandle[] = [];
   const closeAll = async () => {
     // Gateway first: no new HTTP work while the others drain; bus last, in-flight jobs may still publish.
     for (const handle of handles) await handle.close();
     await queue.close();
+    await database.close();
     await bus.close();
   };
 
   try {
-    handles.push(await bootstrapService({ service: 'gateway', module: GatewayModule, config, bus, queue, listen: true }));
-    handles.push(await bootstrapService({ service: 'session-worker', module: SessionWorkerModule, config, bus, queue, listen: false }));
-    handles.push(await bootstrapService({ service: 'media-service', module: MediaServiceModule, config, bus, queue, listen: false }));
-    handles.push(await bootstrapService({ service: 'infra-admin', module: InfraAdminModule, config, bus, queue, listen: false }));
+    await database.start();
+    handles.push(await bootstrapService({ service: 'gateway', module: GatewayModule, config, bus, queue, database, listen: true }));
+    handles.push(await bootstrapService({ service: 'session-worker', module: SessionWorkerModule, config, bus, queue, database, listen: false }));
+    handles.push(await bootstrapService({ service: 'media-service', module: MediaServiceModule, config, bus, queue, database, listen: false }));
+    handles.push(await bootstrapService({ service: 'infra-admin', module: InfraAdminModule, config, bus, queue, database, listen: false }));
   } catch (error) {
     logger.error(`failed to start: ${error instanceof Error ? error.message : String(error)}`);
     await closeAll().catch(() => undefined);

@@ -15,7 +15,7 @@ describe('DatabaseModule', () => {
 
   it('boots on SQLite, syncs the schema and provides working repositories', async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [DatabaseModule.forRoot(sqliteConfig(join(dir, 'module.sqlite')))],
+      imports: [await DatabaseModule.forRoot(sqliteConfig(join(dir, 'module.sqlite')))],
     }).compile();
     const app = await moduleRef.init();
     try {
@@ -31,7 +31,7 @@ describe('DatabaseModule', () => {
   it('starts even when PostgreSQL is unreachable, reporting down with the reason', async () => {
     const config = { ...sqliteConfig('unused'), DATABASE_TYPE: 'postgres' as const, DATABASE_SYNCHRONIZE: false };
     const moduleRef = await Test.createTestingModule({
-      imports: [DatabaseModule.forRoot({ ...config, DATABASE_HOST: '127.0.0.1', DATABASE_PORT: await freePort() })],
+      imports: [await DatabaseModule.forRoot({ ...config, DATABASE_HOST: '127.0.0.1', DATABASE_PORT: await freePort() })],
     }).compile();
     moduleRef.useLogger(false);
     const app = await moduleRef.init();

@@ -46,6 +46,8 @@ const CONNECT_WAIT_MS = 3_000;
 /** How long close() lets the event readers catch up with the jobs finished before it. */
 const EVENTS_FLUSH_TIMEOUT_MS = 2_000;
 const READER_CLOSE_TIMEOUT_MS = 1_000;
+/** Time a Worker gets, once its handlers returned, to write their results and close. */
+const WORKER_CLOSE_GRACE_MS = 5_000;
 /** Job option holding a per-add random token; see `add()` for why. */
 const ADD_TOKEN = 'pbAddToken';
 /** Custom stream event for a failed try that will be retried (BullMQ only streams final failures). */
@@ -93,7 +95,8 @@ export class BullmqQueueAdapter extends QueuePort {
   private readonly prefix: string;
   private readonly logger: QueueLogger;
   private readonly queues = new Map<QueueName, Promise<Queue>>();
-  private readonly workers = new Map<QueueName, Worker>();
+  /** Each Worker with the handler calls it is running, awaited on close. */
+  private readonly workers = new Map<QueueName, { worker: Worker; running: Set<Promise<void>> }>();
   private readonly eventProducers = new Map<QueueName, QueueEventsProducer>();
   private readonly events = new Map<QueueName, Promise<{ reader: TrackedQueueEvents; listeners: Set<Listener> }>>();
   private readonly lastLogged = new Map<string, { message: string; at: number }>();
@@ -178,16 +181,25 @@ export class BullmqQueueAdapter extends QueuePort {
     if (!Number.isInteger(concurrency) || concurrency < 1) {
       throw new QueueError(ErrorCode.ValidationFailed, 'concurrency must be an integer >= 1', queue);
     }
+    const running = new Set<Promise<void>>();
     const worker = new Worker(
       queue,
-      (job: Job) =>
-        handler({
+      (job: Job) => {
+        const result = handler({
           id: job.id as string,
           name: job.name,
           data: job.data as T,
           attemptsMade: job.attemptsMade,
           updateProgress: (progress) => job.updateProgress(progress),
-        }),
+        });
+        const settled = result.then(
+          () => undefined,
+          () => undefined,
+        );
+        running.add(settled);
+        void settled.then(() => running.delete(settled));
+        return result;
+      },
       { connection: this.blockingConnection, prefix: this.prefix, concurrency },
     );
     worker.on('error', (error) => this.report(`worker ${queue}`, error));
@@ -197,7 +209,7 @@ export class BullmqQueueAdapter extends QueuePort {
       const final = error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
       if (!final) void this.publishAttemptFailed(queue, job.id as string, error.message, job.attemptsMade);
     });
-    this.workers.set(queue, worker);
+    this.workers.set(queue, { worker, running });
   }
 
   /** Listens through one QueueEvents reader per queue, so events of every process arrive. */
@@ -277,7 +289,7 @@ export class BullmqQueueAdapter extends QueuePort {
   }
 
   private async shutdown(): Promise<void> {
-    await Promise.allSettled([...this.workers.values()].map((worker) => worker.close()));
+    await Promise.allSettled([...this.workers.entries()].map(([queue, entry]) => this.closeWorker(queue, entry)));
     const readers = (await Promise.allSettled([...this.events.values()])).flatMap((r) =>
       r.status === 'fulfilled' ? [r.value.reader] : [],
     );
@@ -294,6 +306,23 @@ export class BullmqQueueAdapter extends QueuePort {
     ]);
     if (this.producer.status === 'ready') await this.producer.quit().catch(() => this.producer.disconnect());
     else this.producer.disconnect();
+  }
+
+  /**
+   * Stops fetching, waits for the running handlers however long they take, then gives the
+   * Worker a bounded time to record their results: with Redis down, Worker.close() waits
+   * for an 'end' event ioredis never emits for a client between reconnect tries.
+   */
+  private async closeWorker(queue: QueueName, { worker, running }: { worker: Worker; running: Set<Promise<void>> }): Promise<void> {
+    const closed = worker.close();
+    while (running.size > 0) await Promise.all([...running]);
+    try {
+      await withTimeout(closed, WORKER_CLOSE_GRACE_MS, 'worker close timed out');
+    } catch (error) {
+      this.logger.warn(`queue ${queue}: ${messageOf(error)}, disconnecting it`);
+      // Disconnecting clears the reconnect timers, so nothing keeps the process alive.
+      await withTimeout(worker.disconnect(), READER_CLOSE_TIMEOUT_MS, 'worker disconnect timed out').catch(() => undefined);
+    }
   }
 
   private assertOpen(queue: QueueName): void {

@@ -1,0 +1,56 @@
+import { MikroORM } from '@mikro-orm/core';
+import { type DatabaseConfig, createDatabaseOptions } from './database.config';
+import { DatabaseConnector, type DatabaseConnectorOptions } from './database-connector';
+import { DatabaseHealth } from './database.health';
+import { MessageBatchRepository } from './repositories/message-batch.repository';
+import { MessageRepository } from './repositories/message.repository';
+import { SessionRepository } from './repositories/session.repository';
+
+export interface CreateDatabaseOptions {
+  /** PostgreSQL: apply pending migrations at boot (infra-admin, embedded mode); others wait for them. */
+  migrate?: boolean;
+  logger?: DatabaseConnectorOptions['logger'] & { debug?(message: string): void };
+}
+
+/**
+ * One database socket instance: the ORM, its connector (state, whenReady), health and the
+ * repositories. Created once per process and handed to every service in it, like the bus,
+ * so embedded mode has one SQLite connection instead of four competing for the file lock.
+ */
+export class Database {
+  readonly connector: DatabaseConnector;
+  readonly health: DatabaseHealth;
+  readonly sessions: SessionRepository;
+  readonly messages: MessageRepository;
+  readonly batches: MessageBatchRepository;
+
+  private constructor(
+    readonly orm: MikroORM,
+    readonly config: DatabaseConfig,
+    options: CreateDatabaseOptions,
+  ) {
+    this.connector = new DatabaseConnector(orm, config, { migrate: options.migrate, logger: options.logger });
+    this.health = new DatabaseHealth(orm, config.DATABASE_TYPE, this.connector);
+    this.sessions = new SessionRepository(orm);
+    this.messages = new MessageRepository(orm);
+    this.batches = new MessageBatchRepository(orm, this.messages);
+  }
+
+  /** Picks the plug from `DATABASE_TYPE` (throws on anything but sqlite or postgres); does not connect yet. */
+  static async create(config: DatabaseConfig, options: CreateDatabaseOptions = {}): Promise<Database> {
+    const debug = options.logger?.debug?.bind(options.logger);
+    // connect: false in the options, so this needs no database and never blocks the boot.
+    const orm = await MikroORM.init(createDatabaseOptions(config, { logger: debug ? (m) => debug(m) : undefined }));
+    return new Database(orm, config, options);
+  }
+
+  /** First connection attempt; retries go on in the background (see DatabaseConnector). */
+  start(): Promise<void> {
+    return this.connector.start();
+  }
+
+  /** Stops retrying and closes the connections. */
+  close(): Promise<void> {
+    return this.connector.stop();
+  }
+}
