@@ -1,18 +1,13 @@
 import { z } from 'zod';
-import { HealthPingRequestSchema, ServiceHealthSchema } from './health';
+import { HealthSubjects } from './subjects/health.subjects';
 
 /**
  * Every request-reply subject, with the schemas its request and reply are validated
  * against on arrival. Nothing else in the code writes a subject string by hand.
+ * One file per domain under `subjects/`, merged here.
  */
 export const SubjectMap = {
-  /** Scatter-gather: every instance of every service answers with its health. */
-  'health.ping': { request: HealthPingRequestSchema, reply: ServiceHealthSchema },
-  /** Diagnostic echo, used by the bus self-tests and benchmarks. */
-  'bus.echo': {
-    request: z.object({ text: z.string() }),
-    reply: z.object({ text: z.string(), instanceId: z.string().optional() }),
-  },
+  ...HealthSubjects,
 } as const satisfies Record<string, { request: z.ZodType; reply: z.ZodType }>;
 
 export type RequestSubject = keyof typeof SubjectMap;

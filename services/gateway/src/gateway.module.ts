@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@plugboard/config';
 import { HealthModule } from '@plugboard/service-kit';
-import { AdminKey, resolveAdminKey } from './admin-key';
-import { AdminKeyGuard } from './admin-key.guard';
+import { AdminKey, resolveAdminKey } from './auth/admin-key';
+import { AdminKeyGuard } from './auth/admin-key.guard';
 import { GatewayHealthController } from './gateway-health.controller';
 import { HealthCollector } from './health-collector';
 import { InfraStatusController } from './infra-status.controller';

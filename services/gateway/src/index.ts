@@ -1,2 +1,2 @@
 export * from './gateway.module';
-export * from './admin-key';
+export * from './auth/admin-key';

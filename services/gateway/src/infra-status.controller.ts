@@ -1,12 +1,12 @@
-import { Controller, Get, UseGuards } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { AppConfig, InjectConfig } from '@plugboard/config';
-import { AdminKeyGuard } from './admin-key.guard';
+import { RequireRole } from './auth/require-role.decorator';
 import { InfraStatus, infraStatus } from './health-aggregation';
 import { HealthCollector } from './health-collector';
 
 /** Admin view of the infrastructure: every instance of every service and its sockets. */
 @Controller('api/infra')
-@UseGuards(AdminKeyGuard)
+@RequireRole('admin')
 export class InfraStatusController {
   constructor(
     private readonly collector: HealthCollector,
