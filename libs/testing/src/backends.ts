@@ -21,7 +21,8 @@ export async function backendReachable(name: string, url: string, timeoutMs = 15
   return reachable;
 }
 
-function tcpProbe(host: string, port: number, timeoutMs: number): Promise<boolean> {
+/** True when host:port accepts a TCP connection within `timeoutMs`. */
+export function tcpProbe(host: string, port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket();
     const done = (ok: boolean) => {

@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitFor } from './backends';
+import { freePort } from './backends';
+import { childServer } from './child-server';
 
 export interface RedisServerOptions {
   /** Listen here instead of a free port. */
@@ -30,42 +31,24 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const dir = await mkdtemp(join(tmpdir(), 'plugboard-redis-'));
   const args = ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', '--daemonize', 'no'];
   args.push('--appendonly', options.appendOnly ? 'yes' : 'no');
-  let child: ChildProcess | undefined;
+  const server = childServer(
+    `redis-server on port ${port}`,
+    () => spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] }),
+    () => ping(port),
+    10_000,
+  );
 
-  const start = async () => {
-    const spawned = spawn('redis-server', args, { stdio: 'ignore' });
-    child = spawned;
-    let exited = false;
-    spawned.once('exit', () => (exited = true));
-    spawned.once('error', () => (exited = true));
-    await waitFor(`redis-server on port ${port}`, async () => {
-      if (exited) throw new Error(`redis-server on port ${port} exited during start`);
-      return ping(port);
-    }, { timeoutMs: 10_000, intervalMs: 50 });
-  };
-
-  const halt = async () => {
-    const running = child;
-    child = undefined;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
-    running.kill('SIGTERM');
-    const killTimer = setTimeout(() => running.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(killTimer);
-  };
-
-  await start();
+  await server.start();
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
     stop: async () => {
-      await halt();
+      await server.dispose();
       await rm(dir, { recursive: true, force: true });
     },
     restart: async () => {
-      await halt();
-      await start();
+      await server.stop();
+      await server.start();
     },
   };
 }

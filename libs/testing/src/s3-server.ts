@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitFor } from './backends';
+import { freePort, tcpProbe } from './backends';
+import { childServer } from './child-server';
 
 export interface S3ServerOptions {
   /** Listen here instead of a free port. */
@@ -42,67 +42,32 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
   // s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 only has in its legacy provider.
   // The server also exits when its stdin closes, so it dies with a test worker that was killed outright.
   const args = ['--openssl-legacy-provider', '-e', EXIT_WITH_PARENT, cli, '-d', directory, '-a', '127.0.0.1', '-p', String(port), '--silent'];
-  let child: ChildProcess | undefined;
-  // A test that crashes must not leave a server (or its files) behind.
-  const cleanUpOnExit = () => {
-    child?.kill('SIGKILL');
+  const server = childServer(
+    `s3rver on port ${port}`,
+    () => spawn(process.execPath, args, { stdio: ['pipe', 'ignore', 'pipe'] }),
+    () => tcpProbe('127.0.0.1', port, 500),
+  );
+  // A test that crashes must not leave the server's files behind either.
+  const removeDirectoryOnExit = () => {
     if (ownDirectory) rmSync(directory, { recursive: true, force: true });
   };
-  process.once('exit', cleanUpOnExit);
+  process.once('exit', removeDirectoryOnExit);
 
-  const start = async () => {
-    const proc = spawn(process.execPath, args, { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    proc.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
-    child = proc;
-    await waitFor(
-      `s3rver on port ${port}`,
-      () => {
-        if (proc.exitCode !== null) throw new Error(`s3rver exited with ${proc.exitCode}: ${stderr}`);
-        return accepts(port);
-      },
-      { timeoutMs: 15_000, intervalMs: 50 },
-    );
-  };
-  const stop = async () => {
-    const proc = child;
-    child = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill('SIGTERM');
-    const forced = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(forced);
-  };
-
-  await start();
+  await server.start();
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
     accessKey: 'S3RVER',
     secretKey: 'S3RVER',
-    stop,
+    stop: server.stop,
     restart: async () => {
-      await stop();
-      await start();
+      await server.stop();
+      await server.start();
     },
     dispose: async () => {
-      await stop();
-      process.removeListener('exit', cleanUpOnExit);
-      if (ownDirectory) rmSync(directory, { recursive: true, force: true });
+      await server.dispose();
+      process.removeListener('exit', removeDirectoryOnExit);
+      removeDirectoryOnExit();
     },
   };
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(port, '127.0.0.1', () => done(true));
-  });
 }
