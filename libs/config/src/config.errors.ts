@@ -22,9 +22,9 @@ export class ConfigError extends Error {
   }
 }
 
-/** True for variables whose values must never be echoed (passwords, secrets, keys). */
+/** True for variables holding credentials: never echoed, and kept in a Secret by deployments. */
 export function isSecretVariable(name: string): boolean {
-  return /PASSWORD|SECRET|KEY/.test(name) && !name.endsWith('_KEY_PREFIX');
+  return /PASSWORD|SECRET|TOKEN|USERNAME|(^|_)KEY(_ID)?$/.test(name);
 }
 
 /** Human-readable text: a header with the count, then one indented line per problem. */
