@@ -4,6 +4,7 @@
  */
 const benches: Record<string, () => Promise<void>> = {
   bus: async () => (await import('./bus.bench')).runBusBench(),
+  gateway: async () => (await import('./gateway.bench')).runGatewayBench(),
 };
 
 async function main(): Promise<void> {

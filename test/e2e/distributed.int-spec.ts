@@ -113,7 +113,7 @@ describe('distributed mode (four processes on NATS + BullMQ + PostgreSQL)', () =
     for (const service of SERVICES) {
       expect(body.services[service]?.status).toBe('up');
       expect(body.services[service].instances).toHaveLength(1);
-      expect(body.services[service].instances[0].sockets.map((s) => `${s.socket}:${s.plug}`)).toEqual(['bus:nats', 'queue:bullmq', 'database:postgres']);
+      expect(body.services[service].instances[0].sockets.map((s) => `${s.socket}:${s.plug}`)).toEqual(['bus:nats', 'queue:bullmq', 'database:postgres', ...(service === 'media-service' ? ['files:local'] : []), ...(service === 'gateway' ? ['cache:memory'] : []), ...(service === 'session-worker' ? ['engine:whatsapp-web.js'] : [])]);
     }
     await expect(getJson(`${base}/api/infra/status`)).resolves.toMatchObject({ status: 401, body: { error: { code: 'UNAUTHORIZED' } } });
   });

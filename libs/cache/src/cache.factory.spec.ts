@@ -1,5 +1,7 @@
 import { Test } from '@nestjs/testing';
+import { ConfigModule, loadConfig } from '@plugboard/config';
 import { ErrorCode } from '@plugboard/contracts';
+import { HealthRegistry, ServiceContext } from '@plugboard/service-kit';
 import { CacheError } from './cache.errors';
 import { createCache, type CacheConfig } from './cache.factory';
 import { CacheModule } from './cache.module';
@@ -54,5 +56,25 @@ describe('CacheModule', () => {
     moduleRef.enableShutdownHooks();
     await moduleRef.close();
     expect((await cache.health()).status).toBe('down');
+  });
+});
+
+/** Stands in for the service kit, which provides the HealthRegistry globally in a real service. */
+class HealthHostModule {}
+
+describe('CacheModule.forRootAsync', () => {
+  it('builds the plug from the injected APP_CONFIG and registers the cache health probe', async () => {
+    const context = ServiceContext.create('gateway', loadConfig({ env: {}, cwd: __dirname }));
+    const health = new HealthRegistry(context, 1_000);
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ConfigModule.forRoot({ ...context.config, REDIS_ENABLED: false }),
+        { module: HealthHostModule, global: true, providers: [{ provide: HealthRegistry, useValue: health }], exports: [HealthRegistry] },
+        CacheModule.forRootAsync(),
+      ],
+    }).compile();
+    expect(moduleRef.get(CachePort)).toBeInstanceOf(MemoryCacheAdapter);
+    expect((await health.checkSockets()).map((s) => [s.socket, s.status])).toEqual([['cache', 'up']]);
+    await moduleRef.close();
   });
 });

@@ -26,6 +26,11 @@ const ConfigObjectSchema = z.object({
   HEALTH_TIMEOUT_MS: field.integer('1500', { min: 1 }),
   SHUTDOWN_TIMEOUT_MS: field.integer('10000', { min: 1 }),
   EXPECTED_SERVICES: field.list(SERVICE_NAMES),
+  BODY_SIZE_LIMIT: field.integer('1048576', { min: 1 }),
+  RATE_LIMIT_ENABLED: field.boolean('true'),
+  RATE_LIMIT_PER_KEY_PER_MINUTE: field.integer('600', { min: 1 }),
+  RATE_LIMIT_PER_IP_PER_MINUTE: field.integer('300', { min: 1 }),
+  AUDIT_RETENTION_DAYS: field.integer('90', { min: 1 }),
   // --- bus ---
   BUS_TYPE: field.enum(['memory', 'nats'], 'memory'),
   NATS_URL: field.natsUrls(),
@@ -82,8 +87,37 @@ const ConfigObjectSchema = z.object({
   S3_SECRET_ACCESS_KEY: field.optionalString(),
   S3_KEY_PREFIX: field.string(''),
   S3_REPROBE_INTERVAL_MS: field.integer('60000', { min: 1 }),
+  // media-service: internal byte streams, upload cap, retention, backup import caps
+  MEDIA_SERVICE_URL: field.httpUrl(),
+  INTERNAL_TOKEN: field.minLength(16),
+  MEDIA_MAX_BYTES: field.integer('67108864', { min: 1 }),
+  MEDIA_RETENTION_DAYS_INBOUND: field.integer('0', { min: 0 }),
+  MEDIA_RETENTION_DAYS_OUTBOUND: field.integer('0', { min: 0 }),
+  MEDIA_RETENTION_SWEEP_MS: field.integer('3600000', { min: 1000 }),
+  MEDIA_IMPORT_MAX_BYTES: field.integer('10737418240', { min: 1 }),
+  MEDIA_IMPORT_MAX_ENTRIES: field.integer('100000', { min: 1 }),
+  MEDIA_IMPORT_MAX_RATIO: field.integer('100', { min: 1 }),
+  // --- webhooks ---
+  WEBHOOK_TIMEOUT_MS: field.integer('10000', { min: 1 }),
+  WEBHOOK_MAX_PAYLOAD_BYTES: field.integer('262144', { min: 1 }),
+  WEBHOOK_CONCURRENCY: field.integer('16', { min: 1 }),
+  // Comma list of host names or IPs that webhooks and media fetches may reach although private.
+  SSRF_ALLOWED_HOSTS: field.string(''),
   // --- engine ---
   ENGINE_TYPE: field.enum(['whatsapp-web.js', 'simulator'], 'whatsapp-web.js'),
+  SIMULATOR_QR_ROTATE_MS: field.integer('20000', { min: 1 }),
+  SIMULATOR_AUTO_PAIR_MS: field.integer('0'),
+  SIMULATOR_ACK_DELAY_MS: field.integer('200'),
+  PUPPETEER_EXECUTABLE_PATH: field.optionalString(),
+  PUPPETEER_ARGS: field.string(
+    '--no-sandbox --headless=new --disable-gpu --disable-dev-shm-usage --disable-background-networking --disable-component-update --disable-sync --no-first-run',
+  ),
+  SESSION_DATA_PATH: field.optionalString(),
+  // Session leases and lifecycle (session-worker).
+  SESSION_LEASE_TTL_MS: field.integer('30000', { min: 300 }),
+  SESSION_START_STAGGER_MS: field.integer('500'),
+  SESSION_RECONNECT_MAX_MS: field.integer('300000', { min: 1 }),
+  MAX_SESSIONS_PER_WORKER: field.integer('50', { min: 1 }),
   // --- orchestrator ---
   ORCHESTRATOR: field.enum(['none', 'docker', 'kubernetes'], 'none'),
 });
@@ -131,7 +165,9 @@ function applyDerivedDefaults(env: ParsedVariables) {
     SQLITE_PATH: env.SQLITE_PATH ?? `${dataDir}/plugboard.sqlite`,
     DATABASE_HOST: env.DATABASE_HOST ?? (env.POSTGRES_BUILTIN ? BUILTIN_HOSTS.postgres : undefined),
     STORAGE_LOCAL_PATH: env.STORAGE_LOCAL_PATH ?? `${dataDir}/media`,
+    SESSION_DATA_PATH: env.SESSION_DATA_PATH ?? `${dataDir}/sessions`,
     S3_ENDPOINT: env.S3_ENDPOINT ?? (env.MINIO_BUILTIN ? BUILTIN_HOSTS.minioEndpoint : undefined),
+    MEDIA_SERVICE_URL: env.MEDIA_SERVICE_URL ?? 'http://127.0.0.1:3002',
   };
 }
 

@@ -17,6 +17,10 @@ export enum ErrorCode {
   RangeNotSatisfiable = 'RANGE_NOT_SATISFIABLE',
   StorageUnavailable = 'STORAGE_UNAVAILABLE',
   ShuttingDown = 'SHUTTING_DOWN',
+  SsrfBlocked = 'SSRF_BLOCKED',
+  SendFailed = 'SEND_FAILED',
+  EngineFailed = 'ENGINE_FAILED',
+  ApiKeyInQuery = 'API_KEY_IN_QUERY',
   Internal = 'INTERNAL',
 }
 

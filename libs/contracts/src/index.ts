@@ -4,3 +4,8 @@ export * from './health';
 export * from './events';
 export * from './queues';
 export * from './subjects';
+export * from './subjects/simulator.subjects';
+export * from './subjects/session.subjects';
+export * from './subjects/media.subjects';
+export * from './subjects/storage-migration.subjects';
+export * from './media-streams.port';

@@ -1,5 +1,9 @@
 import { z } from 'zod';
 import { HealthSubjects } from './subjects/health.subjects';
+import { MediaSubjects } from './subjects/media.subjects';
+import { SessionSubjects } from './subjects/session.subjects';
+import { SimulatorSubjects } from './subjects/simulator.subjects';
+import { StorageMigrationSubjects } from './subjects/storage-migration.subjects';
 
 /**
  * Every request-reply subject, with the schemas its request and reply are validated
@@ -8,6 +12,10 @@ import { HealthSubjects } from './subjects/health.subjects';
  */
 export const SubjectMap = {
   ...HealthSubjects,
+  ...MediaSubjects,
+  ...SessionSubjects,
+  ...SimulatorSubjects,
+  ...StorageMigrationSubjects,
 } as const satisfies Record<string, { request: z.ZodType; reply: z.ZodType }>;
 
 export type RequestSubject = keyof typeof SubjectMap;

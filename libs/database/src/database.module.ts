@@ -4,9 +4,16 @@ import type { DatabaseConfig } from './database.config';
 import { Database, type CreateDatabaseOptions } from './database';
 import { DatabaseConnector } from './database-connector';
 import { DatabaseHealth } from './database.health';
+import { ApiKeyRepository } from './repositories/api-key.repository';
+import { AuditLogRepository } from './repositories/audit-log.repository';
 import { MessageBatchRepository } from './repositories/message-batch.repository';
 import { MessageRepository } from './repositories/message.repository';
 import { SessionRepository } from './repositories/session.repository';
+import { SimulatorRepository } from './repositories/simulator.repository';
+import { MediaRepository } from './repositories/media.repository';
+import { WebhookCursorRepository } from './repositories/webhook-cursor.repository';
+import { WebhookDeliveryRepository } from './repositories/webhook-delivery.repository';
+import { WebhookRepository } from './repositories/webhook.repository';
 
 /** Starts and closes a Database the module created itself. */
 class OwnedDatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
@@ -30,10 +37,17 @@ function providersOf(database: Database) {
     { provide: SessionRepository, useValue: database.sessions },
     { provide: MessageRepository, useValue: database.messages },
     { provide: MessageBatchRepository, useValue: database.batches },
+    { provide: ApiKeyRepository, useValue: database.apiKeys },
+    { provide: AuditLogRepository, useValue: database.auditLogs },
+    { provide: SimulatorRepository, useValue: database.simulator },
+    { provide: MediaRepository, useValue: database.media },
+    { provide: WebhookRepository, useValue: database.webhooks },
+    { provide: WebhookDeliveryRepository, useValue: database.webhookDeliveries },
+    { provide: WebhookCursorRepository, useValue: database.webhookCursors },
   ];
 }
 
-const EXPORTS = [Database, MikroORM, DatabaseConnector, DatabaseHealth, SessionRepository, MessageRepository, MessageBatchRepository];
+const EXPORTS = [Database, MikroORM, DatabaseConnector, DatabaseHealth, SessionRepository, MessageRepository, MessageBatchRepository, ApiKeyRepository, AuditLogRepository, SimulatorRepository, MediaRepository, WebhookRepository, WebhookDeliveryRepository, WebhookCursorRepository];
 
 /**
  * The database socket for Nest: `Database`, `MikroORM`, the connector (state, whenReady), the

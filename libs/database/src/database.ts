@@ -2,9 +2,16 @@ import { MikroORM } from '@mikro-orm/core';
 import { type DatabaseConfig, createDatabaseOptions } from './database.config';
 import { DatabaseConnector, type DatabaseConnectorOptions } from './database-connector';
 import { DatabaseHealth } from './database.health';
+import { ApiKeyRepository } from './repositories/api-key.repository';
+import { AuditLogRepository } from './repositories/audit-log.repository';
+import { MediaRepository } from './repositories/media.repository';
 import { MessageBatchRepository } from './repositories/message-batch.repository';
 import { MessageRepository } from './repositories/message.repository';
 import { SessionRepository } from './repositories/session.repository';
+import { SimulatorRepository } from './repositories/simulator.repository';
+import { WebhookCursorRepository } from './repositories/webhook-cursor.repository';
+import { WebhookDeliveryRepository } from './repositories/webhook-delivery.repository';
+import { WebhookRepository } from './repositories/webhook.repository';
 
 export interface CreateDatabaseOptions {
   /** PostgreSQL: apply pending migrations at boot (infra-admin, embedded mode); others wait for them. */
@@ -23,6 +30,13 @@ export class Database {
   readonly sessions: SessionRepository;
   readonly messages: MessageRepository;
   readonly batches: MessageBatchRepository;
+  readonly apiKeys: ApiKeyRepository;
+  readonly auditLogs: AuditLogRepository;
+  readonly simulator: SimulatorRepository;
+  readonly media: MediaRepository;
+  readonly webhooks: WebhookRepository;
+  readonly webhookDeliveries: WebhookDeliveryRepository;
+  readonly webhookCursors: WebhookCursorRepository;
 
   private constructor(
     readonly orm: MikroORM,
@@ -34,6 +48,13 @@ export class Database {
     this.sessions = new SessionRepository(orm);
     this.messages = new MessageRepository(orm);
     this.batches = new MessageBatchRepository(orm, this.messages);
+    this.apiKeys = new ApiKeyRepository(orm, { lockRows: config.DATABASE_TYPE === 'postgres' });
+    this.auditLogs = new AuditLogRepository(orm);
+    this.simulator = new SimulatorRepository(orm);
+    this.media = new MediaRepository(orm);
+    this.webhooks = new WebhookRepository(orm);
+    this.webhookDeliveries = new WebhookDeliveryRepository(orm);
+    this.webhookCursors = new WebhookCursorRepository(orm);
   }
 
   /** Picks the plug from `DATABASE_TYPE` (throws on anything but sqlite or postgres); does not connect yet. */

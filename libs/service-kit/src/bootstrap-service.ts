@@ -8,6 +8,8 @@ import { BusPort, QueuePort, createBus, createQueue } from '@plugboard/messaging
 import { BusTransport } from './bus-transport';
 import { HealthRegistry } from './health/health-registry';
 import { CodedExceptionFilter } from './coded-exception.filter';
+import { HttpAppConfigurer } from './http-app-configurer';
+import { hardenHttp } from './http-hardening';
 import { ServiceContext } from './service-context';
 import { ServiceKitModule } from './service-kit.module';
 import { ServiceLogger, createServiceLogger } from './service-logger';
@@ -80,8 +82,11 @@ export async function bootstrapService(options: BootstrapServiceOptions): Promis
 
   let app: NestFastifyApplication | undefined;
   try {
-    app = await NestFactory.create<NestFastifyApplication>(root, new FastifyAdapter(), { logger, abortOnError: false });
+    // bodyParser: false — hardenHttp installs the JSON and form parsers with BODY_SIZE_LIMIT instead.
+    app = await NestFactory.create<NestFastifyApplication>(root, new FastifyAdapter(), { logger, abortOnError: false, bodyParser: false });
     app.useGlobalFilters(new CodedExceptionFilter(logger));
+    hardenHttp(app.getHttpAdapter().getInstance(), config.BODY_SIZE_LIMIT);
+    await optionalProvider(app, HttpAppConfigurer)?.configure(app);
     // inheritAppConfig: the bus handlers get the same filter; set afterwards it would come too late.
     app.connectMicroservice({ strategy: new BusTransport(bus, { service }) }, { inheritAppConfig: true });
     await app.startAllMicroservices();
@@ -107,6 +112,15 @@ export async function bootstrapService(options: BootstrapServiceOptions): Promis
     await app?.close().catch(() => undefined);
     await owned().catch(() => undefined);
     throw error;
+  }
+}
+
+/** A provider the service module may or may not declare. */
+function optionalProvider<T>(app: NestFastifyApplication, token: abstract new (...args: never[]) => T): T | undefined {
+  try {
+    return app.get(token, { strict: false });
+  } catch {
+    return undefined;
   }
 }
 

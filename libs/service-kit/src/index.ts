@@ -7,5 +7,7 @@ export * from './health/health-registry';
 export * from './health/health.module';
 export * from './service-kit.module';
 export * from './bootstrap-service';
+export * from './http-app-configurer';
+export * from './http-hardening';
 export * from './graceful-shutdown';
 export * from './run-service-main';

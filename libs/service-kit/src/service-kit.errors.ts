@@ -29,6 +29,10 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.InvalidKey]: 400,
   [ErrorCode.RangeNotSatisfiable]: 416,
   [ErrorCode.StorageUnavailable]: 503,
+  [ErrorCode.ApiKeyInQuery]: 400,
+  [ErrorCode.SsrfBlocked]: 400,
+  [ErrorCode.SendFailed]: 502,
+  [ErrorCode.EngineFailed]: 503,
 };
 
 const ERROR_CODES = new Set<string>(Object.values(ErrorCode));

@@ -3,7 +3,8 @@ import { loadConfigOrExit } from '@plugboard/config';
 import { Database } from '@plugboard/database';
 import { createBus, createQueue } from '@plugboard/messaging';
 import { ServiceHandle, bootstrapService, createServiceLogger, installGracefulShutdown } from '@plugboard/service-kit';
-import { AdminKey, GatewayModule } from '@plugboard/gateway';
+import { AdminKey, GatewayModule, MediaStreamsSwitch } from '@plugboard/gateway';
+import { MediaStreams } from '@plugboard/contracts';
 import { InfraAdminModule } from '@plugboard/infra-admin';
 import { MediaServiceModule } from '@plugboard/media-service';
 import { SessionWorkerModule } from '@plugboard/session-worker';
@@ -32,7 +33,10 @@ async function main(): Promise<void> {
     await database.start();
     handles.push(await bootstrapService({ service: 'gateway', module: GatewayModule, config, bus, queue, database, listen: true }));
     handles.push(await bootstrapService({ service: 'session-worker', module: SessionWorkerModule, config, bus, queue, database, listen: false }));
-    handles.push(await bootstrapService({ service: 'media-service', module: MediaServiceModule, config, bus, queue, database, listen: false }));
+    const media = await bootstrapService({ service: 'media-service', module: MediaServiceModule, config, bus, queue, database, listen: false });
+    handles.push(media);
+    // No internal HTTP port in one process: the gateway calls the media-service's streams directly.
+    handles[0].app.get(MediaStreamsSwitch).use(media.app.get(MediaStreams));
     handles.push(await bootstrapService({ service: 'infra-admin', module: InfraAdminModule, config, bus, queue, database, listen: false }));
   } catch (error) {
     logger.error(`failed to start: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { HealthModule } from '@plugboard/service-kit';
+import { MediaModule } from './media/media.module';
+import { StorageMigrationModule } from './storage-migration/storage-migration.module';
 
-/** media-service: for now it only reports its health; its sockets and handlers come later. */
-@Module({ imports: [HealthModule] })
+/** media-service: the files socket, the media table, byte streams and backups. */
+@Module({ imports: [HealthModule, MediaModule, StorageMigrationModule] })
 export class MediaServiceModule {}

@@ -43,6 +43,8 @@ export interface InboundMessage {
   timestamp: Date;
   /** Present for media messages: the engine streams the bytes on request. */
   media?: { mimeType: string; filename?: string; size?: number; download: () => Promise<NodeJS.ReadableStream> };
+  /** Present for location messages. */
+  location?: { latitude: number; longitude: number; description?: string };
   quotedMessageId?: string;
 }
 

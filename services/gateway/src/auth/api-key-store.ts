@@ -1,0 +1,108 @@
+import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { ApiKeyEntity, ApiKeyRepository, DatabaseConnector, apiKeyActive } from '@plugboard/database';
+import { ServiceLogger } from '@plugboard/service-kit';
+import { AdminKey } from './admin-key';
+import type { ApiKeyPrincipal } from './api-key-principal';
+import { hashApiKey, keyPrefix } from './api-key-secret';
+
+/**
+ * How long a key (or its absence) is remembered in memory. Keys live in the database shared
+ * by every gateway replica; a revoke or expiry takes effect everywhere within this time.
+ */
+export const KEY_CACHE_TTL_MS = 5_000;
+/** `lastUsedAt` is written at most this often per key: it is informational, not worth a write per request. */
+const TOUCH_INTERVAL_MS = 60_000;
+/** Bound of the in-memory cache, so random keys sprayed at the API cannot grow it without limit. */
+const MAX_CACHED = 10_000;
+
+export type KeyVerdict =
+  | { ok: true; principal: ApiKeyPrincipal; ipRanges: string[] }
+  | { ok: false; reason: 'unknown' | 'expired' | 'revoked' };
+
+type CachedKey = Pick<ApiKeyEntity, 'id' | 'name' | 'role' | 'sessionIds' | 'ipRanges' | 'expiresAt' | 'revokedAt'>;
+
+/**
+ * Finds API keys by the SHA-256 of the presented key, with a short in-memory cache. Also
+ * stores the master key (API_MASTER_KEY or DATA_DIR/.api-key) as an admin key on first use
+ * or at boot, whichever comes first; the unique hash makes that idempotent across replicas.
+ */
+@Injectable()
+export class ApiKeyStore implements OnApplicationBootstrap {
+  private readonly cache = new Map<string, { key: CachedKey | null; until: number }>();
+  private readonly touched = new Map<string, number>();
+  private masterSeed?: Promise<void>;
+
+  constructor(
+    private readonly keys: ApiKeyRepository,
+    private readonly adminKey: AdminKey,
+    private readonly connector: DatabaseConnector,
+    private readonly logger: ServiceLogger,
+  ) {}
+
+  /** Seeds the master key once the database is ready, without holding up the boot. */
+  onApplicationBootstrap(): void {
+    this.connector
+      .whenReady()
+      .then(() => this.ensureMasterKey())
+      .catch((error: unknown) => this.logger.warn(`master API key not stored yet: ${String(error)}`, 'ApiKeyStore'));
+  }
+
+  /** Checks a presented key: ok with its principal, or why not. */
+  async verify(plain: string, now = new Date()): Promise<KeyVerdict> {
+    const hash = hashApiKey(plain);
+    let key = await this.lookup(hash);
+    if (!key && this.adminKey.matches(plain)) {
+      await this.ensureMasterKey();
+      this.cache.delete(hash);
+      key = await this.lookup(hash);
+    }
+    if (!key) return { ok: false, reason: 'unknown' };
+    if (key.revokedAt) return { ok: false, reason: 'revoked' };
+    if (!apiKeyActive(key, now)) return { ok: false, reason: 'expired' };
+    return {
+      ok: true,
+      principal: { id: key.id, name: key.name, role: key.role, sessionIds: [...key.sessionIds] },
+      ipRanges: [...key.ipRanges],
+    };
+  }
+
+  /** Forgets cached keys (after a create or revoke on this replica). */
+  invalidate(): void {
+    this.cache.clear();
+  }
+
+  /** Records use of a key, at most once a minute per key; failures are only logged. */
+  touch(id: string, now = Date.now()): void {
+    if ((this.touched.get(id) ?? 0) > now - TOUCH_INTERVAL_MS) return;
+    if (this.touched.size >= MAX_CACHED) this.touched.clear();
+    this.touched.set(id, now);
+    this.keys.touch(id, new Date(now)).catch((error: unknown) => this.logger.warn(`lastUsedAt not recorded: ${String(error)}`, 'ApiKeyStore'));
+  }
+
+  /** Stores the master key as an admin key unless its hash is there already (revoked counts: it stays revoked). */
+  ensureMasterKey(): Promise<void> {
+    this.masterSeed ??= this.keys
+      .ensure({
+        name: this.adminKey.source === 'env' ? 'master key (API_MASTER_KEY)' : 'master key (DATA_DIR/.api-key)',
+        prefix: keyPrefix(this.adminKey.value),
+        hash: hashApiKey(this.adminKey.value),
+        role: 'admin',
+      })
+      .then(() => undefined)
+      .catch((error: unknown) => {
+        this.masterSeed = undefined; // try again on the next use
+        throw error;
+      });
+    return this.masterSeed;
+  }
+
+  private async lookup(hash: string): Promise<CachedKey | null> {
+    const now = Date.now();
+    const cached = this.cache.get(hash);
+    if (cached && cached.until > now) return cached.key;
+    const row = await this.keys.findByHash(hash);
+    if (this.cache.size >= MAX_CACHED) this.cache.clear();
+    this.cache.set(hash, { key: row, until: now + KEY_CACHE_TTL_MS });
+    return row;
+  }
+}

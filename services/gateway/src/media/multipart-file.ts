@@ -1,0 +1,109 @@
+import { ErrorCode } from '@plugboard/contracts';
+import { ServiceError } from '@plugboard/service-kit';
+import { PassThrough, type Readable } from 'node:stream';
+
+export interface MultipartFile {
+  filename?: string;
+  contentType?: string;
+  /** The file's bytes, streamed as they arrive; errors when the body ends before the closing boundary. */
+  stream: Readable;
+}
+
+const MAX_HEADER_BYTES = 16 * 1024;
+const CRLF2 = Buffer.from('\r\n\r\n');
+
+/** The boundary of a `multipart/form-data` Content-Type, or undefined for any other type. */
+export function multipartBoundary(contentType: string | undefined): string | undefined {
+  if (!/^multipart\/form-data\s*;/i.test(contentType ?? '')) return undefined;
+  const match = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;]{1,70}))/i.exec(contentType ?? '');
+  return match?.[1] ?? match?.[2];
+}
+
+/**
+ * Streams the first part with a `filename` out of a multipart/form-data body (other parts
+ * before it are skipped, parts after it drained). Holds at most one chunk plus a boundary in
+ * memory: the file itself is never buffered. Resolves once the file part's headers are read.
+ */
+export function readMultipartFile(body: Readable, boundary: string): Promise<MultipartFile> {
+  const delimiter = Buffer.from(`\r\n--${boundary}`);
+  const out = new PassThrough();
+  return new Promise<MultipartFile>((resolve, reject) => {
+    let settled = false;
+    const fail = (error: Error) => {
+      if (!settled) reject(error);
+      else out.destroy(error);
+      settled = true;
+      body.destroy();
+    };
+    const run = async () => {
+      // A leading CRLF lets the first boundary match the same delimiter as the others.
+      let buffer = Buffer.from('\r\n');
+      let state: 'preamble' | 'headers' | 'skip' | 'file' | 'done' = 'preamble';
+      for await (const chunk of body) {
+        buffer = Buffer.concat([buffer, chunk as Buffer]);
+        for (;;) {
+          if (state === 'preamble' || state === 'skip') {
+            const at = buffer.indexOf(delimiter);
+            if (at < 0) {
+              buffer = buffer.subarray(Math.max(0, buffer.length - delimiter.length));
+              break;
+            }
+            buffer = buffer.subarray(at + delimiter.length);
+            state = 'headers';
+          } else if (state === 'headers') {
+            const end = buffer.indexOf(CRLF2);
+            if (end < 0) {
+              if (buffer.length > MAX_HEADER_BYTES) throw invalid('part headers too long');
+              break;
+            }
+            const headers = buffer.subarray(0, end).toString('latin1');
+            buffer = buffer.subarray(end + CRLF2.length);
+            if (headers.startsWith('--')) throw invalid('no file part (a part with a filename)');
+            const disposition = /^content-disposition:(.*)$/im.exec(headers)?.[1] ?? '';
+            const filename = /filename\*=UTF-8''([^;\r\n]+)/i.exec(disposition)?.[1] ?? /filename="([^"]*)"/i.exec(disposition)?.[1];
+            if (filename === undefined) {
+              state = 'skip';
+              continue;
+            }
+            state = 'file';
+            settled = true;
+            resolve({ filename: decodeFilename(filename), contentType: /^content-type:\s*(.+?)\s*$/im.exec(headers)?.[1], stream: out });
+          } else if (state === 'file') {
+            const at = buffer.indexOf(delimiter);
+            if (at >= 0) {
+              if (!out.write(buffer.subarray(0, at))) await new Promise((r) => out.once('drain', r));
+              out.end();
+              state = 'done';
+              buffer = Buffer.alloc(0);
+              break;
+            }
+            const keep = delimiter.length - 1;
+            if (buffer.length > keep) {
+              const ready = buffer.subarray(0, buffer.length - keep);
+              buffer = buffer.subarray(buffer.length - keep);
+              if (!out.write(ready)) await new Promise((r) => out.once('drain', r));
+            }
+            break;
+          } else {
+            buffer = Buffer.alloc(0);
+            break;
+          }
+        }
+      }
+      if (state !== 'done') throw invalid('multipart body ended before the file part was complete');
+    };
+    run().catch((error: unknown) => fail(error instanceof ServiceError ? error : invalid(error instanceof Error ? error.message : String(error))));
+  });
+}
+
+function decodeFilename(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function invalid(reason: string): ServiceError {
+  return new ServiceError(ErrorCode.ValidationFailed, `invalid multipart body: ${reason}`);
+}

@@ -1,0 +1,137 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import {
+  CreateSessionRequestSchema,
+  type ReplyOf,
+  SessionIdSchema,
+  type SessionQr,
+  type SessionView,
+  SimulatorInboundRequestSchema,
+} from '@plugboard/contracts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { toBuffer } from 'qrcode';
+import { AuditService } from '../audit/audit.service';
+import { RequireRole } from '../auth/require-role.decorator';
+import { allowedSessionIds } from '../auth/session-scope';
+import { parseInput } from './session-request';
+import { type SessionStatusBody, SessionStatusCache } from './session-status-cache';
+import { SessionsClient } from './sessions.client';
+
+/** WhatsApp sessions: create, list, start/stop/logout, status, QR, and the simulator's controls. */
+@Controller('api/sessions')
+export class SessionsController {
+  constructor(
+    private readonly client: SessionsClient,
+    private readonly statusCache: SessionStatusCache,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** 201 with the new session; it starts at once unless `start: false`. */
+  @Post()
+  @RequireRole('operator')
+  async create(@Req() request: FastifyRequest, @Body() body: unknown): Promise<SessionView> {
+    const view = await this.client.request('sessions.create', parseInput(CreateSessionRequestSchema, body ?? {}, 'session'));
+    await this.audit.record(request, 'session.created', view.id, { name: view.name, engine: view.engine });
+    return view;
+  }
+
+  @Get()
+  @RequireRole('viewer')
+  /** Only the sessions the key is scoped to, when it is. */
+  async list(@Req() request: FastifyRequest): Promise<ReplyOf<'sessions.list'>> {
+    const { sessions } = await this.client.request('sessions.list', {});
+    const allowed = allowedSessionIds(request);
+    return { sessions: allowed ? sessions.filter((s) => allowed.includes(s.id)) : sessions };
+  }
+
+  @Get(':id')
+  @RequireRole('viewer')
+  get(@Param('id') id: string): Promise<SessionView> {
+    return this.client.request('sessions.get', { id: sessionId(id) });
+  }
+
+  /** Stops the session on its worker, then deletes it with its messages. */
+  @Delete(':id')
+  @RequireRole('operator')
+  async delete(@Req() request: FastifyRequest, @Param('id') id: string): Promise<ReplyOf<'sessions.delete'>> {
+    const reply = await this.client.request('sessions.delete', { id: sessionId(id) });
+    await this.statusCache.forget(id);
+    await this.audit.record(request, 'session.deleted', id);
+    return reply;
+  }
+
+  @Post(':id/start')
+  @HttpCode(200)
+  @RequireRole('operator')
+  start(@Param('id') id: string): Promise<SessionView> {
+    return this.client.request('sessions.start', { id: sessionId(id) });
+  }
+
+  @Post(':id/stop')
+  @HttpCode(200)
+  @RequireRole('operator')
+  stop(@Param('id') id: string): Promise<SessionView> {
+    return this.client.request('sessions.stop', { id: sessionId(id) });
+  }
+
+  /** Logs out from WhatsApp (the next start needs a new QR scan) and stops the session. */
+  @Post(':id/logout')
+  @HttpCode(200)
+  @RequireRole('operator')
+  async logout(@Param('id') id: string): Promise<SessionView> {
+    const view = await this.client.command(sessionId(id), 'wa.session.logout', {});
+    await this.statusCache.forget(id);
+    return view;
+  }
+
+  /** Served from the cache, which `session.status` events keep current. */
+  @Get(':id/status')
+  @RequireRole('viewer')
+  status(@Param('id') id: string): Promise<SessionStatusBody> {
+    const valid = sessionId(id);
+    return this.statusCache.get(valid, async () => {
+      const session = await this.client.request('sessions.get', { id: valid });
+      return { id: session.id, status: session.status };
+    });
+  }
+
+  /** `{ qr, expiresAt }`, or the QR as a PNG image with `Accept: image/png`; 409 unless qr_ready. */
+  @Get(':id/qr')
+  @RequireRole('viewer')
+  async qr(
+    @Param('id') id: string,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SessionQr | Buffer> {
+    const qr = await this.client.command(sessionId(id), 'wa.session.qr', {});
+    if (!accept?.includes('image/png')) return qr;
+    void reply.header('content-type', 'image/png').header('x-qr-expires-at', qr.expiresAt);
+    return toBuffer(qr.qr, { type: 'png', errorCorrectionLevel: 'M', margin: 2, scale: 6 });
+  }
+
+  /** Simulator only: pairs the simulated phone as if the QR had been scanned. */
+  @Post(':id/simulator/pair')
+  @HttpCode(200)
+  @RequireRole('admin')
+  pair(@Param('id') id: string): Promise<ReplyOf<'wa.session.simulator.pair'>> {
+    const valid = sessionId(id);
+    return this.client.command(valid, 'wa.session.simulator.pair', { sessionId: valid });
+  }
+
+  /** Simulator only: delivers a message as if a contact had sent it. */
+  @Post(':id/simulator/inbound')
+  @HttpCode(200)
+  @RequireRole('admin')
+  inbound(@Param('id') id: string, @Body() body: unknown): Promise<ReplyOf<'wa.session.simulator.inbound'>> {
+    const valid = sessionId(id);
+    const request = parseInput(SimulatorInboundRequestSchema, { ...(isObject(body) ? body : {}), sessionId: valid }, 'inbound message');
+    return this.client.command(valid, 'wa.session.simulator.inbound', request);
+  }
+}
+
+function sessionId(raw: string): string {
+  return parseInput(SessionIdSchema, raw, 'session id');
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,32 @@
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { type ReplyOf, StoragePlugSchema } from '@plugboard/contracts';
+import { BusPort } from '@plugboard/messaging';
+import { z } from 'zod';
+import { RequireRole } from '../auth/require-role.decorator';
+import { parseOrThrow } from '../media/validation';
+
+const MigrateBodySchema = z.object({ to: StoragePlugSchema }).strict();
+
+/**
+ * Admin: moves every media file to the other files plug (`local` ↔ `s3`), verifies each by
+ * sha256, then switches the media-service over and persists STORAGE_TYPE. Runs in the
+ * media-service; these routes start it and show its progress.
+ */
+@Controller('api/infra/storage/migrate')
+@RequireRole('admin')
+export class StorageMigrationController {
+  constructor(private readonly bus: BusPort) {}
+
+  /** 202 with the progress; 409 CONFLICT while one runs or when `to` is already in use. */
+  @Post()
+  @HttpCode(202)
+  start(@Body() body: unknown): Promise<ReplyOf<'media.storage.migrate'>> {
+    return this.bus.request('media.storage.migrate', parseOrThrow(MigrateBodySchema, body ?? {}));
+  }
+
+  /** `{ state, copied, verified, skipped, total, bytes, startedAt, finishedAt, errors }`. */
+  @Get()
+  progress(): Promise<ReplyOf<'media.storage.migration'>> {
+    return this.bus.request('media.storage.migration', {});
+  }
+}

@@ -1,0 +1,133 @@
+import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { QueueName } from '@plugboard/contracts';
+import { Database, type WebhookAttempt, type WebhookDeliveryEntity } from '@plugboard/database';
+import { type QueueJob, QueuePort } from '@plugboard/messaging';
+import { ServiceLogger } from '@plugboard/service-kit';
+import { WebhookDirectory } from './webhook-directory';
+import { type WebhookJobData, attemptsInRound, enqueueNextAttempt, rescueAttempt } from './webhook-jobs';
+import { isRetryable, retryDelayMs } from './webhook-retry';
+import { WebhookSender } from './webhook-sender';
+import { WebhookSettings } from './webhook-settings';
+
+const SWEEP_PAGE = 500;
+/** A try is stuck once it is this much later than its due time plus the request timeout. */
+const RESCUE_GRACE_MS = 5_000;
+const RESCUE_INTERVAL_MS = 5_000;
+const RESCUE_PAGE = 100;
+/** Rows looked at per rescue round, so a long legitimate backlog costs a bounded amount of work. */
+const RESCUE_SCAN_LIMIT = 500;
+
+/**
+ * Consumes `webhooks-deliver`: one job = one try. The outcome is written to the row before
+ * the next try is enqueued; a crash in between is healed by the sweep at boot, which
+ * re-enqueues every pending row (the row is the truth, the queue is transport). Tries held
+ * by a worker that died stay locked in the queue until its stall check frees them (up to a
+ * minute); the periodic rescue gives them a new job much sooner.
+ */
+@Injectable()
+export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
+  private rescueTimer?: NodeJS.Timeout;
+  private rescuing = false;
+
+  constructor(
+    private readonly database: Database,
+    private readonly directory: WebhookDirectory,
+    private readonly queue: QueuePort,
+    private readonly sender: WebhookSender,
+    private readonly settings: WebhookSettings,
+    private readonly logger: ServiceLogger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.queue.process<WebhookJobData>(QueueName.WebhooksDeliver, (job) => this.run(job), { concurrency: this.settings.concurrency });
+    void this.sweep();
+    this.rescueTimer = setInterval(() => void this.rescue(), RESCUE_INTERVAL_MS);
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.rescueTimer);
+  }
+
+  /** Makes one try of the job's delivery; stale jobs (row finished or redelivered meanwhile) do nothing. */
+  async run(job: QueueJob<WebhookJobData>): Promise<string> {
+    const { deliveryId, round, attempt } = job.data;
+    const row = await this.database.webhookDeliveries.get(deliveryId);
+    if (!row || row.status !== 'pending' || row.round !== round || attemptsInRound(row) + 1 !== attempt) return 'stale';
+    // The row is read fresh on every try; the webhook may come from the short-lived cache.
+    const webhook = await this.directory.get(row.webhookId);
+    if (!webhook) return 'stale';
+
+    const at = new Date();
+    const record = (fields: Pick<WebhookAttempt, 'statusCode' | 'durationMs' | 'error'>): WebhookAttempt => ({ round, attempt, at: at.toISOString(), ...fields });
+    if (!webhook.active) {
+      await this.database.webhookDeliveries.recordAttempt(deliveryId, record({ statusCode: null, durationMs: 0, error: 'webhook is inactive' }), { status: 'dead' }, row);
+      return 'dead';
+    }
+    const body = JSON.stringify(row.payload);
+    if (Buffer.byteLength(body) > this.settings.maxPayloadBytes) {
+      const error = `payload of ${Buffer.byteLength(body)} bytes exceeds WEBHOOK_MAX_PAYLOAD_BYTES (${this.settings.maxPayloadBytes})`;
+      await this.database.webhookDeliveries.recordAttempt(deliveryId, record({ statusCode: null, durationMs: 0, error }), { status: 'dead' }, row);
+      return 'dead';
+    }
+
+    const result = await this.sender.send({ url: webhook.url, id: deliveryId, secret: webhook.secret, body, headers: webhook.headers });
+    const tried = record({ statusCode: result.statusCode, durationMs: result.durationMs, error: result.error });
+    if (result.error === null) {
+      await this.database.webhookDeliveries.recordAttempt(deliveryId, tried, { status: 'delivered' }, row);
+      return 'delivered';
+    }
+    if (result.blocked || !isRetryable(result.statusCode) || attempt >= webhook.retryAttempts) {
+      await this.database.webhookDeliveries.recordAttempt(deliveryId, tried, { status: 'dead' }, row);
+      return 'dead';
+    }
+    const nextAttemptAt = new Date(Date.now() + retryDelayMs(webhook.retryBackoffMs, attempt + 1));
+    if (await this.database.webhookDeliveries.recordAttempt(deliveryId, tried, { status: 'pending', nextAttemptAt }, row)) {
+      await enqueueNextAttempt(this.queue, { id: deliveryId, round, attempts: [...row.attempts, tried], nextAttemptAt });
+    }
+    return 'retrying';
+  }
+
+  /** Re-enqueues every pending delivery (idempotent by job id), page by page. */
+  async sweep(): Promise<number> {
+    let count = 0;
+    try {
+      await this.database.connector.whenReady();
+      let after: string | undefined;
+      for (;;) {
+        const page: WebhookDeliveryEntity[] = await this.database.webhookDeliveries.listPending(SWEEP_PAGE, after);
+        await Promise.all(page.map((row) => enqueueNextAttempt(this.queue, row)));
+        count += page.length;
+        if (page.length < SWEEP_PAGE) break;
+        after = page[page.length - 1].id;
+      }
+      if (count > 0) this.logger.log(`webhooks: re-enqueued ${count} pending deliveries`, 'Webhooks');
+    } catch (error) {
+      this.logger.error(`webhooks: pending sweep failed: ${error instanceof Error ? error.message : String(error)}`, 'Webhooks');
+    }
+    return count;
+  }
+
+  /** Gives a new job to each long-overdue try whose job is not queued any more (see rescueAttempt). */
+  async rescue(): Promise<number> {
+    if (this.rescuing) return 0;
+    this.rescuing = true;
+    let rescued = 0;
+    try {
+      const dueBefore = new Date(Date.now() - this.settings.timeoutMs - RESCUE_GRACE_MS);
+      let after: WebhookDeliveryEntity | undefined;
+      for (let scanned = 0; scanned < RESCUE_SCAN_LIMIT; ) {
+        const page = await this.database.webhookDeliveries.listOverdue(dueBefore, RESCUE_PAGE, after);
+        rescued += (await Promise.all(page.map((row) => rescueAttempt(this.queue, row)))).filter(Boolean).length;
+        scanned += page.length;
+        if (page.length < RESCUE_PAGE) break;
+        after = page[page.length - 1];
+      }
+      if (rescued > 0) this.logger.warn(`webhooks: re-enqueued ${rescued} stuck deliveries`, 'Webhooks');
+    } catch (error) {
+      this.logger.error(`webhooks: stuck-delivery rescue failed: ${error instanceof Error ? error.message : String(error)}`, 'Webhooks');
+    } finally {
+      this.rescuing = false;
+    }
+    return rescued;
+  }
+}

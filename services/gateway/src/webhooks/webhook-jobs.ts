@@ -1,0 +1,66 @@
+import { QueueName } from '@plugboard/contracts';
+import type { WebhookDeliveryEntity } from '@plugboard/database';
+import type { AddResult, QueuePort } from '@plugboard/messaging';
+
+/** Data of a `webhooks-deliver` job: one try of one delivery. */
+export interface WebhookJobData {
+  deliveryId: string;
+  round: number;
+  attempt: number;
+}
+
+export const WEBHOOK_JOB_NAME = 'deliver';
+
+/**
+ * Job id of a try: the delivery id for the very first one, so fan-out replays de-duplicate
+ * on it; later tries and redelivery rounds get their own ids (BullMQ refuses ':' in ids).
+ */
+export function webhookJobId(data: WebhookJobData): string {
+  return data.round === 0 && data.attempt === 1 ? data.deliveryId : `${data.deliveryId}-r${data.round}-a${data.attempt}`;
+}
+
+/** Tries already made in the row's current round. */
+export function attemptsInRound(row: Pick<WebhookDeliveryEntity, 'attempts' | 'round'>): number {
+  return row.attempts.filter((a) => a.round === row.round).length;
+}
+
+/** The job data of a pending row's next try. */
+function nextAttemptOf(row: Pick<WebhookDeliveryEntity, 'id' | 'round' | 'attempts'>): WebhookJobData {
+  return { deliveryId: row.id, round: row.round, attempt: attemptsInRound(row) + 1 };
+}
+
+/**
+ * Enqueues the next try of a pending row, due at its `nextAttemptAt`. Idempotent (job id),
+ * so fan-out replays, the restart sweep and several gateways may all call it.
+ */
+export async function enqueueNextAttempt(queue: QueuePort, row: Pick<WebhookDeliveryEntity, 'id' | 'round' | 'attempts' | 'nextAttemptAt'>): Promise<void> {
+  const data = nextAttemptOf(row);
+  await addAttempt(queue, data, webhookJobId(data), row.nextAttemptAt);
+}
+
+/**
+ * For a row whose next try is long overdue: when that try's job is still queued, leaves it;
+ * when it is active (its worker died mid-try: a live one ends a try within the timeout),
+ * finished without recording the try, or missing, adds the try again under a second id
+ * (the first id stays taken until the queue forgets it). The try's stale check makes
+ * whichever job comes second do nothing. True when a job was added.
+ */
+export async function rescueAttempt(queue: QueuePort, row: Pick<WebhookDeliveryEntity, 'id' | 'round' | 'attempts'>): Promise<boolean> {
+  const data = nextAttemptOf(row);
+  const jobId = webhookJobId(data);
+  const job = await queue.getJob(QueueName.WebhooksDeliver, jobId);
+  if (job?.state === 'waiting' || job?.state === 'delayed') return false;
+  console.log(`RESCUE ${jobId} state=${job?.state ?? 'missing'} dueAt=${(row as { nextAttemptAt?: Date }).nextAttemptAt?.toISOString()} now=${new Date().toISOString()}`);
+  return !(await addAttempt(queue, data, job ? `${jobId}-rescue` : jobId, null)).duplicate;
+}
+
+function addAttempt(queue: QueuePort, data: WebhookJobData, jobId: string, dueAt: Date | null | undefined): Promise<AddResult> {
+  const delayMs = Math.max(0, (dueAt?.getTime() ?? 0) - Date.now());
+  return queue.add(QueueName.WebhooksDeliver, WEBHOOK_JOB_NAME, data, {
+    jobId,
+    delayMs,
+    // Queue-level retries only cover our own failures (database down while recording a try).
+    attempts: 5,
+    backoff: { type: 'exponential', delayMs: 1_000 },
+  });
+}

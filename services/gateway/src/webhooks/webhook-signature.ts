@@ -1,0 +1,34 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+
+const SECRET_PREFIX = 'whsec_';
+
+/** A new signing secret: `whsec_` + base64 of 24 random bytes (Standard Webhooks). */
+export function generateWebhookSecret(): string {
+  return SECRET_PREFIX + randomBytes(24).toString('base64');
+}
+
+/** True for `whsec_` + base64 of 24 to 64 bytes. */
+export function isValidWebhookSecret(secret: string): boolean {
+  if (!secret.startsWith(SECRET_PREFIX)) return false;
+  const encoded = secret.slice(SECRET_PREFIX.length);
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) return false;
+  const length = Buffer.from(encoded, 'base64').length;
+  return length >= 24 && length <= 64;
+}
+
+/**
+ * `v1,<base64 HMAC-SHA256>` over `${id}.${timestamp}.${body}`, keyed with the secret's
+ * decoded bytes: the `webhook-signature` header of Standard Webhooks.
+ */
+export function signWebhook(secret: string, id: string, timestamp: number, body: string): string {
+  const key = Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64');
+  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+}
+
+/**
+ * The delivery id (and `webhook-id` header) of one event for one webhook: derived, not
+ * random, so a replayed event maps onto the same row and job and receivers can de-duplicate.
+ */
+export function webhookDeliveryId(webhookId: string, eventId: string): string {
+  return `msg_${createHash('sha256').update(`${webhookId}\n${eventId}`).digest('base64url').slice(0, 32)}`;
+}

@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@plugboard/config';
+import { WebhookDeliveryProcessor } from './webhook-delivery.processor';
+import { WebhookDirectory } from './webhook-directory';
+import { WebhookFanout } from './webhook-fanout';
+import { WebhookSender } from './webhook-sender';
+import { WebhookSettings } from './webhook-settings';
+import { WebhooksController } from './webhooks.controller';
+import { WebhooksService } from './webhooks.service';
+
+/** Webhook routes, event fan-out from the durable events stream, and the delivery processor. */
+@Module({
+  controllers: [WebhooksController],
+  providers: [
+    { provide: WebhookSettings, inject: [APP_CONFIG], useFactory: (config: AppConfig) => WebhookSettings.fromConfig(config) },
+    WebhookSender,
+    WebhookDirectory,
+    WebhooksService,
+    WebhookFanout,
+    WebhookDeliveryProcessor,
+  ],
+  exports: [WebhookSender],
+})
+export class WebhooksModule {}

@@ -1,0 +1,117 @@
+import { Injectable } from '@nestjs/common';
+import { ErrorCode, EVENT_ENVELOPE_VERSION } from '@plugboard/contracts';
+import { Database, type WebhookChanges, type WebhookEntity } from '@plugboard/database';
+import { QueuePort } from '@plugboard/messaging';
+import { ServiceError } from '@plugboard/service-kit';
+import { randomUUID } from 'node:crypto';
+import { assertPublicUrl } from '../ssrf';
+import { enqueueNextAttempt } from './webhook-jobs';
+import type { CreateWebhookInput, UpdateWebhookInput } from './webhook.schemas';
+import { type WebhookResponse, WebhookSender } from './webhook-sender';
+import { WebhookDirectory } from './webhook-directory';
+import { WebhookSettings } from './webhook-settings';
+import { generateWebhookSecret } from './webhook-signature';
+import { type WebhookDeliveryView, type WebhookView, webhookDeliveryView, webhookView } from './webhook-views';
+
+/** What the API does with webhooks; the controller only parses and routes. */
+@Injectable()
+export class WebhooksService {
+  constructor(
+    private readonly database: Database,
+    private readonly queue: QueuePort,
+    private readonly sender: WebhookSender,
+    private readonly settings: WebhookSettings,
+    private readonly directory: WebhookDirectory,
+  ) {}
+
+  /** The secret is in the answer this once and never again. */
+  async create(sessionId: string, input: CreateWebhookInput): Promise<WebhookView & { secret: string }> {
+    if (!(await this.database.sessions.get(sessionId))) throw new ServiceError(ErrorCode.NotFound, `session ${sessionId} not found`);
+    await this.vet(input.url);
+    const secret = input.secret ?? generateWebhookSecret();
+    const webhook = await this.database.webhooks.create({
+      sessionId,
+      url: input.url,
+      events: input.events,
+      secret,
+      headers: input.headers,
+      active: input.active,
+      retryAttempts: input.retry.attempts,
+      retryBackoffMs: input.retry.backoffMs,
+    });
+    this.directory.invalidate();
+    return { ...webhookView(webhook), secret };
+  }
+
+  async listForSession(sessionId: string): Promise<WebhookView[]> {
+    if (!(await this.database.sessions.get(sessionId))) throw new ServiceError(ErrorCode.NotFound, `session ${sessionId} not found`);
+    return (await this.database.webhooks.listBySession(sessionId)).map(webhookView);
+  }
+
+  async get(id: string): Promise<WebhookView> {
+    return webhookView(await this.require(id));
+  }
+
+  async update(id: string, input: UpdateWebhookInput): Promise<WebhookView> {
+    await this.require(id);
+    if (input.url !== undefined) await this.vet(input.url);
+    const changes: WebhookChanges = {};
+    if (input.url !== undefined) changes.url = input.url;
+    if (input.events !== undefined) changes.events = input.events;
+    if (input.headers !== undefined) changes.headers = input.headers;
+    if (input.active !== undefined) changes.active = input.active;
+    if (input.retry?.attempts !== undefined) changes.retryAttempts = input.retry.attempts;
+    if (input.retry?.backoffMs !== undefined) changes.retryBackoffMs = input.retry.backoffMs;
+    const updated = await this.database.webhooks.update(id, changes);
+    this.directory.invalidate();
+    return webhookView(updated);
+  }
+
+  async delete(id: string): Promise<void> {
+    const deleted = await this.database.webhooks.delete(id);
+    this.directory.invalidate();
+    if (!deleted) throw new ServiceError(ErrorCode.NotFound, `webhook ${id} not found`);
+  }
+
+  /** One signed `webhook.test` POST, now, without retries or a delivery row. */
+  async test(id: string): Promise<WebhookResponse & { id: string }> {
+    const webhook = await this.require(id);
+    const deliveryId = `msg_test_${randomUUID().replace(/-/g, '')}`;
+    const body = JSON.stringify({
+      id: deliveryId,
+      type: 'webhook.test',
+      version: EVENT_ENVELOPE_VERSION,
+      sessionId: webhook.sessionId,
+      occurredAt: new Date().toISOString(),
+      data: { webhookId: webhook.id },
+    });
+    return { id: deliveryId, ...(await this.sender.send({ url: webhook.url, id: deliveryId, secret: webhook.secret, body, headers: webhook.headers })) };
+  }
+
+  async deliveries(id: string, query: { status?: 'pending' | 'delivered' | 'dead'; limit: number; cursor?: string }) {
+    await this.require(id);
+    const page = await this.database.webhookDeliveries.list(id, query);
+    return { items: page.items.map(webhookDeliveryView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+  }
+
+  /** A new round of tries for a delivered or dead delivery (CONFLICT while it is pending). */
+  async redeliver(webhookId: string, deliveryId: string): Promise<WebhookDeliveryView> {
+    await this.require(webhookId);
+    const existing = await this.database.webhookDeliveries.get(deliveryId);
+    if (!existing || existing.webhookId !== webhookId) throw new ServiceError(ErrorCode.NotFound, `delivery ${deliveryId} not found`);
+    const row = await this.database.webhookDeliveries.redeliver(deliveryId);
+    await enqueueNextAttempt(this.queue, row);
+    return webhookDeliveryView(row);
+  }
+
+  private async require(id: string): Promise<WebhookEntity> {
+    const webhook = await this.database.webhooks.get(id);
+    if (!webhook) throw new ServiceError(ErrorCode.NotFound, `webhook ${id} not found`);
+    return webhook;
+  }
+
+  /** Refused at registration already, so a bad URL never waits for its first delivery to fail. */
+  private async vet(url: string): Promise<void> {
+    await assertPublicUrl(url, { allowedHosts: this.settings.allowedHosts, resolve: this.sender.resolver });
+  }
+}

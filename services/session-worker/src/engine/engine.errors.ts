@@ -1,0 +1,40 @@
+import { ErrorCode } from '@plugboard/contracts';
+import { ENGINE_NAMES } from './engine.port';
+
+/** The one error class of the engine socket: a code from `ErrorCode` and a reason a person understands. */
+export class EngineError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'EngineError';
+  }
+
+  /** The message did not reach WhatsApp; `reason` says why. */
+  static sendFailed(reason: string, details?: unknown): EngineError {
+    return new EngineError(ErrorCode.SendFailed, `send failed: ${reason}`, details);
+  }
+
+  /** The session's engine cannot work (not connected, browser gone…). */
+  static engineFailed(reason: string): EngineError {
+    return new EngineError(ErrorCode.EngineFailed, reason);
+  }
+
+  static unknownEngine(name: string): EngineError {
+    return new EngineError(ErrorCode.ValidationFailed, `Unsupported engine "${name}": expected ${ENGINE_NAMES.join(' or ')}`, {
+      accepted: [...ENGINE_NAMES],
+    });
+  }
+
+  /** An admin command for a session this process does not run. */
+  static sessionNotRunning(sessionId: string): EngineError {
+    return new EngineError(ErrorCode.NotFound, `session "${sessionId}" is not running on this worker`);
+  }
+}
+
+/** The message of any thrown value. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,200 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type S3ServerHandle, type TestDatabase, backendReachable, createTestDatabase, freePort, startS3Server, testBackends, uniqueName, waitFor } from '@plugboard/testing';
+import { buildOnce } from './support/build';
+import { ServiceProcess, getJson, killAll, startService } from './support/service-process';
+
+const KiB = 1024;
+const UNREACHABLE = 'NATS or PostgreSQL unreachable';
+const OBJECTS = 40;
+
+interface Status {
+  state: string;
+  copied: number;
+  verified: number;
+  skipped: number;
+  total: number;
+  bytes: number;
+  errors: { key: string; message: string }[];
+}
+
+interface Stored {
+  id: string;
+  key: string;
+  size: number;
+  sha256: string;
+}
+
+// Gateway + media-service (+ infra-admin for PostgreSQL migrations) as separate processes over NATS;
+// the media files move local → S3 (s3rver) → local, with a media-service killed mid-way.
+describe('storage migration through the gateway (separate processes)', () => {
+  let reachable = false;
+  const all: ServiceProcess[] = [];
+  let media: ServiceProcess | undefined;
+  const tag = uniqueName('pbmig').replace(/-/g, '_');
+  const adminKey = `pb_${tag}_admin-key-for-this-run`;
+  const auth = { 'x-api-key': adminKey };
+  let env: Record<string, string>;
+  let cwd: string;
+  let base: string;
+  let mediaPort: number;
+  let localRoot: string;
+  let database: TestDatabase | undefined;
+  let s3: S3ServerHandle | undefined;
+
+  const startMedia = async () => {
+    media?.kill('SIGKILL');
+    if (media) await media.exited;
+    media = startService('media-service', { ...env, HTTP_PORT: String(mediaPort) }, cwd);
+    all.push(media);
+    const started = media;
+    await waitFor('media-service ready', async () => {
+      if (started.child.exitCode !== null) throw new Error(`media-service exited:\n${started.output()}`);
+      return (await getJson(`http://127.0.0.1:${mediaPort}/health/live`)).status === 200;
+    }, { timeoutMs: 60_000, intervalMs: 200 });
+    await waitFor('migration route answers', async () => (await getJson(`${base}/api/infra/storage/migrate`, auth)).status === 200, { timeoutMs: 30_000, intervalMs: 200 });
+  };
+
+  const progress = async () => (await getJson<Status>(`${base}/api/infra/storage/migrate`, auth)).body;
+  const migrate = (to: string) => fetch(`${base}/api/infra/storage/migrate`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ to }) });
+  const migrated = async (to: string): Promise<Status> => {
+    const started = await migrate(to);
+    expect(started.status, await started.clone().text()).toBe(202);
+    let last: Status | undefined;
+    await waitFor(`migration to ${to}`, async () => (last = await progress()).state !== 'running', { timeoutMs: 60_000, intervalMs: 100 });
+    return last!;
+  };
+  const generated = () => readFileSync(join(cwd, 'data', '.env.generated'), 'utf8');
+
+  beforeAll(async () => {
+    reachable = (await backendReachable('NATS', testBackends.natsUrl)) && (await backendReachable('PostgreSQL', testBackends.databaseUrl));
+    if (!reachable) return;
+    await buildOnce();
+    database = await createTestDatabase({ prefix: 'pb_migrate_test' });
+    s3 = await startS3Server();
+    const db = database.config;
+    cwd = mkdtempSync(join(tmpdir(), 'pb-migrate-'));
+    localRoot = join(cwd, 'media-local');
+    mediaPort = await freePort();
+    env = {
+      BUS_TYPE: 'nats',
+      NATS_URL: testBackends.natsUrl,
+      BUS_SUBJECT_PREFIX: tag,
+      EVENTS_STREAM: tag,
+      HOST: '127.0.0.1',
+      DATA_DIR: join(cwd, 'data'),
+      API_MASTER_KEY: adminKey,
+      DATABASE_TYPE: 'postgres',
+      DATABASE_HOST: db.DATABASE_HOST ?? '127.0.0.1',
+      DATABASE_PORT: String(db.DATABASE_PORT),
+      DATABASE_USERNAME: db.DATABASE_USERNAME ?? 'postgres',
+      DATABASE_NAME: db.DATABASE_NAME,
+      MEDIA_SERVICE_URL: `http://127.0.0.1:${mediaPort}`,
+      INTERNAL_TOKEN: `${tag}-internal-token`,
+      // No STORAGE_TYPE here: it starts as `local` and later comes from <DATA_DIR>/.env.generated.
+      STORAGE_LOCAL_PATH: localRoot,
+      S3_ENDPOINT: s3.endpoint,
+      S3_BUCKET: 'pb-migrate-e2e',
+      S3_ACCESS_KEY_ID: s3.accessKey,
+      S3_SECRET_ACCESS_KEY: s3.secretKey,
+    };
+    const gatewayPort = await freePort();
+    base = `http://127.0.0.1:${gatewayPort}`;
+    all.push(startService('infra-admin', { ...env, HTTP_PORT: String(await freePort()) }, cwd));
+    all.push(startService('gateway', { ...env, PORT: String(gatewayPort) }, cwd));
+    await startMedia();
+  }, 240_000);
+
+  afterAll(async () => {
+    await killAll(all);
+    await s3?.dispose();
+    await database?.drop();
+  });
+
+  it('moves every file local → S3 (resuming after a kill) and back, keys, sizes and sha256s identical', async ({ skip }) => {
+    skip(!reachable, UNREACHABLE);
+    const stored: Stored[] = [];
+    // One multipart upload among raw ones: the multipart reader feeds the same store.
+    const form = new FormData();
+    const multipartBytes = randomBytes(300 * KiB);
+    form.append('note', 'ignored field before the file');
+    form.append('file', new Blob([multipartBytes], { type: 'image/png' }), 'photo.png');
+    const multipart = await fetch(`${base}/api/media`, { method: 'POST', headers: auth, body: form });
+    expect(multipart.status).toBe(201);
+    const first = (await multipart.json()) as { id: string; size: number; sha256: string; mimeType: string };
+    expect(first).toMatchObject({ size: multipartBytes.length, sha256: sha256(multipartBytes), mimeType: 'image/png' });
+    stored.push({ id: first.id, key: `media/${first.id}`, size: first.size, sha256: first.sha256 });
+    for (let i = 1; i < OBJECTS; i++) {
+      const bytes = randomBytes(512 * KiB + i);
+      const r = await fetch(`${base}/api/media?filename=f${i}.bin`, { method: 'POST', headers: { ...auth, 'content-type': 'application/octet-stream' }, body: bytes });
+      expect(r.status).toBe(201);
+      const { id } = (await r.json()) as { id: string };
+      stored.push({ id, key: `media/${id}`, size: bytes.length, sha256: sha256(bytes) });
+    }
+    expect((await progress()).state).toBe('idle');
+    await expect(migrate('local').then((r) => r.status)).resolves.toBe(409);
+    const bad = await migrate('ftp');
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { code: 'VALIDATION_FAILED' } });
+
+    // Kill the media-service mid-way: nothing switched, nothing persisted.
+    expect((await migrate('s3')).status).toBe(202);
+    let atKill: Status | undefined;
+    await waitFor('some objects copied', async () => (atKill = await progress()).copied >= 5, { timeoutMs: 30_000, intervalMs: 10 });
+    media!.kill('SIGKILL');
+    await media!.exited;
+    expect(atKill!.state).toBe('running');
+    expect(atKill!.verified).toBeLessThan(OBJECTS);
+    expect(existsSync(join(cwd, 'data', '.env.generated'))).toBe(false);
+    await startMedia();
+    expect((await progress()).state).toBe('idle');
+    for (const object of stored.slice(0, 3)) expect(existsSync(join(localRoot, object.key))).toBe(true);
+
+    // Resumed: what reached S3 before the kill is verified and skipped, not copied again.
+    const toS3 = await migrated('s3');
+    expect(toS3).toMatchObject({ state: 'switched', total: OBJECTS, verified: OBJECTS, errors: [] });
+    expect(toS3.skipped).toBeGreaterThanOrEqual(atKill!.verified);
+    expect(toS3.skipped + toS3.copied).toBe(OBJECTS);
+    expect(generated()).toMatch(/^STORAGE_TYPE=s3$/m);
+    expect(statSync(join(cwd, 'data', '.env.generated')).mode & 0o777).toBe(0o600);
+
+    // Switched at once, without a restart: a new upload lands in S3, not on the local disk.
+    const after = randomBytes(64 * KiB);
+    const late = await fetch(`${base}/api/media?filename=late.bin`, { method: 'POST', headers: { ...auth, 'content-type': 'application/octet-stream' }, body: after });
+    const lateId = ((await late.json()) as { id: string }).id;
+    stored.push({ id: lateId, key: `media/${lateId}`, size: after.length, sha256: sha256(after) });
+    expect(existsSync(join(localRoot, 'media', lateId))).toBe(false);
+    await expectDownloads(stored);
+
+    // A restart keeps S3 (from .env.generated): the late file is there, and s3 is the plug in use.
+    await startMedia();
+    await expectDownloads(stored);
+    expect((await migrate('s3')).status).toBe(409);
+
+    // And back to local: every file on disk with the same size and sha256.
+    const toLocal = await migrated('local');
+    expect(toLocal).toMatchObject({ state: 'switched', total: OBJECTS + 1, verified: OBJECTS + 1, errors: [] });
+    expect(generated()).toMatch(/^STORAGE_TYPE=local$/m);
+    expect(generated().match(/STORAGE_TYPE=/g)).toHaveLength(1);
+    for (const object of stored) {
+      const bytes = readFileSync(join(localRoot, object.key));
+      expect({ key: object.key, size: bytes.length, sha256: sha256(bytes) }).toEqual({ key: object.key, size: object.size, sha256: object.sha256 });
+    }
+    await expectDownloads(stored);
+  }, 240_000);
+
+  async function expectDownloads(objects: Stored[]): Promise<void> {
+    for (const object of objects) {
+      const response = await fetch(`${base}/api/media/${object.id}`, { headers: auth });
+      expect(response.status).toBe(200);
+      const bytes = Buffer.from(await response.arrayBuffer());
+      expect({ size: bytes.length, sha256: sha256(bytes) }).toEqual({ size: object.size, sha256: object.sha256 });
+    }
+  }
+});
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
