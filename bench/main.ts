@@ -4,6 +4,7 @@
  */
 const benches: Record<string, () => Promise<void>> = {
   bus: async () => (await import('./bus.bench')).runBusBench(),
+  media: async () => (await import('./media.bench')).runMediaBench(),
   gateway: async () => (await import('./gateway.bench')).runGatewayBench(),
 };
 

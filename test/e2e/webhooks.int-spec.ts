@@ -13,6 +13,9 @@ import { type ServiceProcess, killAll, startService } from './support/service-pr
 
 const EVENTS = 500;
 const FAILURES_PER_DELIVERY = 2;
+// Generous bounds for waiting: the machine may have 2 cores shared with other suites running in parallel.
+const FIRST_DELIVERIES_TIMEOUT_MS = 90_000;
+const ALL_DELIVERIES_TIMEOUT_MS = 180_000;
 const UNREACHABLE = 'NATS, Redis or PostgreSQL unreachable';
 
 /** Receiver on 127.0.0.1: verifies every signature, fails the first two tries of each delivery. */
@@ -148,7 +151,6 @@ describe('webhooks: nothing lost across a gateway crash (NATS + BullMQ + Postgre
   }, 180_000);
 
   afterAll(async () => {
-    for (const p of all) console.log(p.output().split('\n').filter((l) => /PROF|webhooks:|error|warn/i.test(l)).join('\n'));
     await killAll(all);
     await receiver.stop();
     await db?.close();
@@ -198,17 +200,21 @@ describe('webhooks: nothing lost across a gateway crash (NATS + BullMQ + Postgre
 
     const started = Date.now();
     await publish(0, EVENTS / 2);
-    await waitFor('some deliveries before the crash', () => receiver.delivered.size >= 50, { timeoutMs: 60_000 });
-    console.log(`PHASE first50 ${(Date.now() - started) / 1000}`);
+    await waitFor('some deliveries before the crash', () => receiver.delivered.size >= 50, { timeoutMs: FIRST_DELIVERIES_TIMEOUT_MS });
     gateway.kill('SIGKILL');
     await gateway.exited;
     const atKill = receiver.delivered.size;
     await publish(EVENTS / 2, EVENTS);
     gateway = startGateway();
     await waitReady(gateway);
-    console.log(`PHASE ready ${(Date.now() - started) / 1000} delivered=${receiver.delivered.size}`);
-    await waitFor(`${EVENTS} deliveries`, () => receiver.delivered.size >= EVENTS, { timeoutMs: 120_000, intervalMs: 200 });
+    await waitFor(`${EVENTS} deliveries`, () => receiver.delivered.size >= EVENTS, {
+      timeoutMs: ALL_DELIVERIES_TIMEOUT_MS,
+      intervalMs: 100,
+    }).catch((error: unknown) => {
+      throw new Error(`${error instanceof Error ? error.message : String(error)} (${receiver.delivered.size} delivered)\n${gateway.output().slice(-4_000)}`);
+    });
     const seconds = (Date.now() - started) / 1000;
+    const tries = [...receiver.tries.values()].reduce((sum, n) => sum + n, 0);
 
     expect(receiver.badSignatures).toEqual([]);
     expect(receiver.delivered.size).toBe(EVENTS);
@@ -221,7 +227,8 @@ describe('webhooks: nothing lost across a gateway crash (NATS + BullMQ + Postgre
     expect([...delivered].sort()).toEqual([...eventIds].sort());
     const repeats = [...receiver.delivered.values()].filter((n) => n > 1).length;
     console.log(
-      `webhooks: ${EVENTS} events × 3 tries in ${seconds.toFixed(1)} s, gateway SIGKILLed after ${atKill} deliveries; ` +
+      `webhooks: ${EVENTS} events (${tries} tries received) in ${seconds.toFixed(1)} s, including the gateway restart: ` +
+        `${(EVENTS / seconds).toFixed(1)} deliveries/s, ${(tries / seconds).toFixed(1)} tries/s; gateway SIGKILLed after ${atKill} deliveries; ` +
         `${repeats} webhook-ids answered 2xx more than once (in flight at the kill)`,
     );
 
@@ -229,7 +236,7 @@ describe('webhooks: nothing lost across a gateway crash (NATS + BullMQ + Postgre
     await waitFor('every row delivered', async () => {
       const dead = await api<{ items: unknown[] }>('GET', `/api/webhooks/${created.body.id}/deliveries?status=pending&limit=1`);
       return dead.body.items.length === 0;
-    }, { timeoutMs: 30_000 });
+    }, { timeoutMs: 60_000 });
     const rows: { id: string; status: string; attempts: { statusCode: number | null }[] }[] = [];
     let cursor: string | undefined;
     do {
@@ -256,5 +263,5 @@ describe('webhooks: nothing lost across a gateway crash (NATS + BullMQ + Postgre
 
     const test = await api<{ statusCode: number }>('POST', `/api/webhooks/${created.body.id}/test`);
     expect(test.status).toBe(200);
-  }, 300_000);
+  }, 480_000);
 });

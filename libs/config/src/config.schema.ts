@@ -24,6 +24,7 @@ const ConfigObjectSchema = z.object({
   HTTP_PORT: field.optionalPort(),
   HOST: field.string('0.0.0.0'),
   HEALTH_TIMEOUT_MS: field.integer('1500', { min: 1 }),
+  METRICS_TOKEN: field.minLength(16),
   SHUTDOWN_TIMEOUT_MS: field.integer('10000', { min: 1 }),
   EXPECTED_SERVICES: field.list(SERVICE_NAMES),
   BODY_SIZE_LIMIT: field.integer('1048576', { min: 1 }),

@@ -1,5 +1,5 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { ModulesContainer, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppConfig, ConfigModule } from '@plugboard/config';
 import type { ServiceName } from '@plugboard/contracts';
@@ -10,6 +10,9 @@ import { HealthRegistry } from './health/health-registry';
 import { CodedExceptionFilter } from './coded-exception.filter';
 import { HttpAppConfigurer } from './http-app-configurer';
 import { hardenHttp } from './http-hardening';
+import { installHttpMetrics } from './metrics/http-metrics';
+import { MetricsHub } from './metrics/metrics-hub';
+import { MetricsService } from './metrics/metrics.service';
 import { ServiceContext } from './service-context';
 import { ServiceKitModule } from './service-kit.module';
 import { ServiceLogger, createServiceLogger } from './service-logger';
@@ -36,6 +39,8 @@ export interface BootstrapServiceOptions {
   listen: boolean;
   /** Defaults to a logger prefixed with the service name. */
   logger?: ServiceLogger;
+  /** What the process serves on /metrics; embedded mode shares one so the gateway shows all four services. Defaults to a hub of its own. */
+  metricsHub?: MetricsHub;
 }
 
 export interface ServiceHandle {
@@ -70,11 +75,15 @@ export async function bootstrapService(options: BootstrapServiceOptions): Promis
     if (!options.bus) await bus.close();
   };
   const context = ServiceContext.create(service, config);
+  const metrics = new MetricsService(service);
+  const metricsHub = options.metricsHub ?? new MetricsHub();
+  // Before listening, so the first scrape already sees this service.
+  metricsHub.add(metrics);
   const root: DynamicModule = {
     module: ServiceRootModule,
     imports: [
       ConfigModule.forRoot(config),
-      ServiceKitModule.forRoot({ context, bus, queue, database, logger }),
+      ServiceKitModule.forRoot({ context, bus, queue, database, logger, metrics, metricsHub }),
       DatabaseModule.forInstance(database),
       options.module,
     ],
@@ -86,6 +95,7 @@ export async function bootstrapService(options: BootstrapServiceOptions): Promis
     app = await NestFactory.create<NestFastifyApplication>(root, new FastifyAdapter(), { logger, abortOnError: false, bodyParser: false });
     app.useGlobalFilters(new CodedExceptionFilter(logger));
     hardenHttp(app.getHttpAdapter().getInstance(), config.BODY_SIZE_LIMIT);
+    installHttpMetrics(app.getHttpAdapter().getInstance(), metrics);
     await optionalProvider(app, HttpAppConfigurer)?.configure(app);
     // inheritAppConfig: the bus handlers get the same filter; set afterwards it would come too late.
     app.connectMicroservice({ strategy: new BusTransport(bus, { service }) }, { inheritAppConfig: true });
@@ -105,11 +115,13 @@ export async function bootstrapService(options: BootstrapServiceOptions): Promis
       close: async () => {
         health.markShuttingDown();
         await nest.close();
+        metricsHub.remove(metrics);
         await owned();
       },
     };
   } catch (error) {
     await app?.close().catch(() => undefined);
+    metricsHub.remove(metrics);
     await owned().catch(() => undefined);
     throw error;
   }
@@ -117,11 +129,9 @@ export async function bootstrapService(options: BootstrapServiceOptions): Promis
 
 /** A provider the service module may or may not declare. */
 function optionalProvider<T>(app: NestFastifyApplication, token: abstract new (...args: never[]) => T): T | undefined {
-  try {
-    return app.get(token, { strict: false });
-  } catch {
-    return undefined;
-  }
+  // Looked up in the module graph first: app.get() of a missing provider logs an error.
+  const declared = [...app.get(ModulesContainer).values()].some((module) => module.providers.has(token));
+  return declared ? app.get(token, { strict: false }) : undefined;
 }
 
 /**

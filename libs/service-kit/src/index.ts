@@ -5,6 +5,7 @@ export * from './bus-transport';
 export * from './coded-exception.filter';
 export * from './health/health-registry';
 export * from './health/health.module';
+export * from './metrics';
 export * from './service-kit.module';
 export * from './bootstrap-service';
 export * from './http-app-configurer';

@@ -2,6 +2,10 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import type { Database } from '@plugboard/database';
 import { BusPort, QueuePort } from '@plugboard/messaging';
 import { HealthRegistry } from './health/health-registry';
+import { MetricsController } from './metrics/metrics.controller';
+import { MetricsHub } from './metrics/metrics-hub';
+import { MetricsService } from './metrics/metrics.service';
+import { registerServiceMetrics } from './metrics/service-metrics';
 import { ServiceContext } from './service-context';
 import { ServiceLogger } from './service-logger';
 
@@ -11,6 +15,9 @@ export interface ServiceKitModuleOptions {
   queue: QueuePort;
   database: Database;
   logger: ServiceLogger;
+  /** This service's metrics, and what its process serves on /metrics (shared by the services of one process). */
+  metrics: MetricsService;
+  metricsHub: MetricsHub;
 }
 
 /**
@@ -22,21 +29,25 @@ export interface ServiceKitModuleOptions {
 @Module({})
 export class ServiceKitModule {
   /** Provides the given instances; registers the bus, queue and database probes. */
-  static forRoot({ context, bus, queue, database, logger }: ServiceKitModuleOptions): DynamicModule {
+  static forRoot({ context, bus, queue, database, logger, metrics, metricsHub }: ServiceKitModuleOptions): DynamicModule {
     const registry = new HealthRegistry(context, probeTimeoutMs(context.config.HEALTH_TIMEOUT_MS));
     registry.register('bus', () => bus.health());
     registry.register('queue', () => queue.health());
     registry.register('database', () => database.health.probe(probeTimeoutMs(context.config.HEALTH_TIMEOUT_MS)));
+    registerServiceMetrics(metrics, context, registry, queue, probeTimeoutMs(context.config.HEALTH_TIMEOUT_MS));
     return {
       module: ServiceKitModule,
+      controllers: [MetricsController],
       providers: [
         { provide: ServiceContext, useValue: context },
         { provide: BusPort, useValue: bus },
         { provide: QueuePort, useValue: queue },
         { provide: HealthRegistry, useValue: registry },
         { provide: ServiceLogger, useValue: logger },
+        { provide: MetricsService, useValue: metrics },
+        { provide: MetricsHub, useValue: metricsHub },
       ],
-      exports: [ServiceContext, BusPort, QueuePort, HealthRegistry, ServiceLogger],
+      exports: [ServiceContext, BusPort, QueuePort, HealthRegistry, ServiceLogger, MetricsService, MetricsHub],
     };
   }
 }

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { loadConfigOrExit } from '@plugboard/config';
 import { Database } from '@plugboard/database';
 import { createBus, createQueue } from '@plugboard/messaging';
-import { ServiceHandle, bootstrapService, createServiceLogger, installGracefulShutdown } from '@plugboard/service-kit';
+import { MetricsHub, ServiceHandle, bootstrapService, createServiceLogger, installGracefulShutdown } from '@plugboard/service-kit';
 import { AdminKey, GatewayModule, MediaStreamsSwitch } from '@plugboard/gateway';
 import { MediaStreams } from '@plugboard/contracts';
 import { InfraAdminModule } from '@plugboard/infra-admin';
@@ -21,6 +21,8 @@ async function main(): Promise<void> {
   // One process, one database connection: it applies migrations itself (no infra-admin elsewhere).
   const database = await Database.create(config, { migrate: true, logger });
   const handles: ServiceHandle[] = [];
+  // One /metrics for the process: the gateway's shows all four services.
+  const metricsHub = new MetricsHub();
   const closeAll = async () => {
     // Gateway first: no new HTTP work while the others drain; bus last, in-flight jobs may still publish.
     for (const handle of handles) await handle.close();
@@ -31,13 +33,13 @@ async function main(): Promise<void> {
 
   try {
     await database.start();
-    handles.push(await bootstrapService({ service: 'gateway', module: GatewayModule, config, bus, queue, database, listen: true }));
-    handles.push(await bootstrapService({ service: 'session-worker', module: SessionWorkerModule, config, bus, queue, database, listen: false }));
-    const media = await bootstrapService({ service: 'media-service', module: MediaServiceModule, config, bus, queue, database, listen: false });
+    handles.push(await bootstrapService({ service: 'gateway', module: GatewayModule, config, bus, queue, database, metricsHub, listen: true }));
+    handles.push(await bootstrapService({ service: 'session-worker', module: SessionWorkerModule, config, bus, queue, database, metricsHub, listen: false }));
+    const media = await bootstrapService({ service: 'media-service', module: MediaServiceModule, config, bus, queue, database, metricsHub, listen: false });
     handles.push(media);
     // No internal HTTP port in one process: the gateway calls the media-service's streams directly.
     handles[0].app.get(MediaStreamsSwitch).use(media.app.get(MediaStreams));
-    handles.push(await bootstrapService({ service: 'infra-admin', module: InfraAdminModule, config, bus, queue, database, listen: false }));
+    handles.push(await bootstrapService({ service: 'infra-admin', module: InfraAdminModule, config, bus, queue, database, metricsHub, listen: false }));
   } catch (error) {
     logger.error(`failed to start: ${error instanceof Error ? error.message : String(error)}`);
     await closeAll().catch(() => undefined);

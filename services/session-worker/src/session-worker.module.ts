@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { HealthModule } from '@plugboard/service-kit';
 import { SessionsModule } from './sessions/sessions.module';
+import { SessionMetricsModule } from './metrics/session-metrics.module';
 
 /** session-worker: for now it only reports its health; its sockets and handlers come later. */
-@Module({ imports: [HealthModule, SessionsModule] })
+@Module({ imports: [HealthModule, SessionsModule, SessionMetricsModule] })
 export class SessionWorkerModule {}

@@ -15,7 +15,8 @@ const CRLF2 = Buffer.from('\r\n\r\n');
 /** The boundary of a `multipart/form-data` Content-Type, or undefined for any other type. */
 export function multipartBoundary(contentType: string | undefined): string | undefined {
   if (!/^multipart\/form-data\s*;/i.test(contentType ?? '')) return undefined;
-  const match = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;]{1,70}))/i.exec(contentType ?? '');
+  // RFC 2046 caps a boundary at 70 characters: a longer one is refused, not cut short.
+  const match = /;\s*boundary=(?:"([^"]{1,70})"|([^\s;"]{1,70}))(?=[\s;]|$)/i.exec(contentType ?? '');
   return match?.[1] ?? match?.[2];
 }
 

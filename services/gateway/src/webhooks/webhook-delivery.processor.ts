@@ -2,12 +2,13 @@ import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } f
 import { QueueName } from '@plugboard/contracts';
 import { Database, type WebhookAttempt, type WebhookDeliveryEntity } from '@plugboard/database';
 import { type QueueJob, QueuePort } from '@plugboard/messaging';
-import { ServiceLogger } from '@plugboard/service-kit';
+import { MetricsService, ServiceLogger } from '@plugboard/service-kit';
 import { WebhookDirectory } from './webhook-directory';
 import { type WebhookJobData, attemptsInRound, enqueueNextAttempt, rescueAttempt } from './webhook-jobs';
 import { isRetryable, retryDelayMs } from './webhook-retry';
 import { WebhookSender } from './webhook-sender';
 import { WebhookSettings } from './webhook-settings';
+import { WEBHOOK_METRICS } from './webhook.metrics';
 
 const SWEEP_PAGE = 500;
 /** A try is stuck once it is this much later than its due time plus the request timeout. */
@@ -36,12 +37,13 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
     private readonly sender: WebhookSender,
     private readonly settings: WebhookSettings,
     private readonly logger: ServiceLogger,
+    private readonly metrics: MetricsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.queue.process<WebhookJobData>(QueueName.WebhooksDeliver, (job) => this.run(job), { concurrency: this.settings.concurrency });
     void this.sweep();
-    this.rescueTimer = setInterval(() => void this.rescue(), RESCUE_INTERVAL_MS);
+    this.rescueTimer = setInterval(() => void this.rescue(), RESCUE_INTERVAL_MS).unref();
   }
 
   onApplicationShutdown(): void {
@@ -61,16 +63,20 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
     const record = (fields: Pick<WebhookAttempt, 'statusCode' | 'durationMs' | 'error'>): WebhookAttempt => ({ round, attempt, at: at.toISOString(), ...fields });
     if (!webhook.active) {
       await this.database.webhookDeliveries.recordAttempt(deliveryId, record({ statusCode: null, durationMs: 0, error: 'webhook is inactive' }), { status: 'dead' }, row);
+      this.metrics.counter(WEBHOOK_METRICS.deadLetters).inc();
       return 'dead';
     }
     const body = JSON.stringify(row.payload);
     if (Buffer.byteLength(body) > this.settings.maxPayloadBytes) {
       const error = `payload of ${Buffer.byteLength(body)} bytes exceeds WEBHOOK_MAX_PAYLOAD_BYTES (${this.settings.maxPayloadBytes})`;
       await this.database.webhookDeliveries.recordAttempt(deliveryId, record({ statusCode: null, durationMs: 0, error }), { status: 'dead' }, row);
+      this.metrics.counter(WEBHOOK_METRICS.deadLetters).inc();
       return 'dead';
     }
 
     const result = await this.sender.send({ url: webhook.url, id: deliveryId, secret: webhook.secret, body, headers: webhook.headers });
+    this.metrics.counter(WEBHOOK_METRICS.attempts).inc();
+    if (result.error !== null) this.metrics.counter(WEBHOOK_METRICS.failures).inc();
     const tried = record({ statusCode: result.statusCode, durationMs: result.durationMs, error: result.error });
     if (result.error === null) {
       await this.database.webhookDeliveries.recordAttempt(deliveryId, tried, { status: 'delivered' }, row);
@@ -78,6 +84,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
     }
     if (result.blocked || !isRetryable(result.statusCode) || attempt >= webhook.retryAttempts) {
       await this.database.webhookDeliveries.recordAttempt(deliveryId, tried, { status: 'dead' }, row);
+      this.metrics.counter(WEBHOOK_METRICS.deadLetters).inc();
       return 'dead';
     }
     const nextAttemptAt = new Date(Date.now() + retryDelayMs(webhook.retryBackoffMs, attempt + 1));

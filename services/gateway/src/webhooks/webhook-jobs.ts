@@ -50,7 +50,6 @@ export async function rescueAttempt(queue: QueuePort, row: Pick<WebhookDeliveryE
   const jobId = webhookJobId(data);
   const job = await queue.getJob(QueueName.WebhooksDeliver, jobId);
   if (job?.state === 'waiting' || job?.state === 'delayed') return false;
-  console.log(`RESCUE ${jobId} state=${job?.state ?? 'missing'} dueAt=${(row as { nextAttemptAt?: Date }).nextAttemptAt?.toISOString()} now=${new Date().toISOString()}`);
   return !(await addAttempt(queue, data, job ? `${jobId}-rescue` : jobId, null)).duplicate;
 }
 

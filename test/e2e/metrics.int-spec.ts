@@ -1,0 +1,162 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type TestDatabase, backendReachable, createTestDatabase, freePort, testBackends, uniqueName, waitFor } from '@plugboard/testing';
+import { Redis } from 'ioredis';
+import { connect } from 'nats';
+import { type MetricFamily, parsePrometheusText, sampleValue } from '../../libs/service-kit/src/metrics/__tests__/prometheus-text.parser';
+import { buildOnce } from './support/build';
+import { ServiceProcess, getJson, killAll, startService } from './support/service-process';
+
+const SERVICES = ['gateway', 'session-worker', 'media-service', 'infra-admin'] as const;
+type Service = (typeof SERVICES)[number];
+const COUNT = 'plugboard_http_request_duration_seconds_count';
+const UNREACHABLE = 'NATS, Redis or PostgreSQL unreachable';
+
+/** GET /metrics, parsed strictly; fails on a non-200 or anything Prometheus would refuse. */
+async function scrape(base: string, token?: string): Promise<Map<string, MetricFamily>> {
+  const response = await fetch(`${base}/metrics`, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(10_000) });
+  const text = await response.text();
+  expect(response.status, text).toBe(200);
+  expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+  return parsePrometheusText(text);
+}
+
+/** Process metrics come once per process, whatever the number of services in it. */
+function expectProcessMetricsOnce(families: Map<string, MetricFamily>): void {
+  for (const name of ['process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes']) {
+    expect(families.get(name)?.samples, name).toHaveLength(1);
+  }
+}
+
+/** Ten requests to a route move its request counter by exactly ten. */
+async function expectTenRequestsCounted(base: string, service: Service, token?: string): Promise<void> {
+  const labels = { service, route: '/health/live', method: 'GET', status: '200' };
+  const before = sampleValue(await scrape(base, token), COUNT, labels) ?? 0;
+  for (let i = 0; i < 10; i++) expect((await getJson(`${base}/health/live`)).status).toBe(200);
+  expect(sampleValue(await scrape(base, token), COUNT, labels)).toBe(before + 10);
+}
+
+// The four services as separate processes (as docker-compose runs them), with METRICS_TOKEN set.
+describe('GET /metrics of each service run alone (NATS + BullMQ + PostgreSQL)', () => {
+  let reachable = false;
+  const processes: ServiceProcess[] = [];
+  const tag = uniqueName('pbmetrics').replace(/-/g, '_');
+  const token = `metrics_${tag}_token`;
+  const bases = {} as Record<Service, string>;
+  let database: TestDatabase | undefined;
+
+  beforeAll(async () => {
+    reachable =
+      (await backendReachable('NATS', testBackends.natsUrl)) &&
+      (await backendReachable('Redis', testBackends.redisUrl)) &&
+      (await backendReachable('PostgreSQL', testBackends.databaseUrl));
+    if (!reachable) return;
+    await buildOnce();
+    database = await createTestDatabase({ prefix: 'pb_metrics_test' });
+    const db = database.config;
+    const cwd = mkdtempSync(join(tmpdir(), 'pb-metrics-'));
+    const redis = new URL(testBackends.redisUrl);
+    const env: Record<string, string> = {
+      BUS_TYPE: 'nats',
+      NATS_URL: testBackends.natsUrl,
+      BUS_SUBJECT_PREFIX: tag,
+      EVENTS_STREAM: tag,
+      QUEUE_TYPE: 'bullmq',
+      REDIS_HOST: redis.hostname,
+      REDIS_PORT: redis.port || '6379',
+      QUEUE_PREFIX: tag,
+      HOST: '127.0.0.1',
+      DATA_DIR: join(cwd, 'data'),
+      API_MASTER_KEY: `pb_${tag}_admin-key-for-this-run`,
+      DATABASE_TYPE: 'postgres',
+      DATABASE_HOST: db.DATABASE_HOST ?? '127.0.0.1',
+      DATABASE_PORT: String(db.DATABASE_PORT),
+      DATABASE_USERNAME: db.DATABASE_USERNAME ?? 'postgres',
+      DATABASE_NAME: db.DATABASE_NAME,
+      HEALTH_TIMEOUT_MS: '500',
+      METRICS_TOKEN: token,
+    };
+    for (const service of SERVICES) {
+      const port = await freePort();
+      bases[service] = `http://127.0.0.1:${port}`;
+      processes.push(startService(service, { ...env, [service === 'gateway' ? 'PORT' : 'HTTP_PORT']: String(port) }, cwd));
+    }
+    await waitFor(
+      'GET /health = ok',
+      async () => {
+        for (const p of processes) if (p.child.exitCode !== null) throw new Error(`${p.name} exited:\n${p.output()}`);
+        return (await getJson<{ status: string }>(`${bases.gateway}/health`)).body.status === 'ok';
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+  }, 180_000);
+
+  afterAll(async () => {
+    await killAll(processes);
+    await database?.drop();
+    if (!reachable) return;
+    const nc = await connect({ servers: testBackends.natsUrl });
+    await (await nc.jetstreamManager()).streams.delete(tag).catch(() => undefined);
+    await nc.close();
+    const redis = new Redis(testBackends.redisUrl);
+    const keys = await redis.keys(`${tag}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+
+  it.for(SERVICES)('%s: 401 without the token, then its own metrics, valid for Prometheus', async (service, { skip }) => {
+    skip(!reachable, UNREACHABLE);
+    const base = bases[service];
+    for (const headers of [{}, { authorization: 'Bearer not-the-metrics-token' }] as Record<string, string>[]) {
+      await expect(getJson(`${base}/metrics`, headers)).resolves.toEqual({ status: 401, body: { error: { code: 'UNAUTHORIZED', message: expect.any(String) } } });
+    }
+    const families = await scrape(base, token);
+    expectProcessMetricsOnce(families);
+    for (const socket of ['bus', 'queue', 'database']) expect(sampleValue(families, 'plugboard_socket_up', { service, socket }), socket).toBe(1);
+    expect(sampleValue(families, 'plugboard_socket_latency_seconds', { service, socket: 'bus' })).toBeGreaterThanOrEqual(0);
+    // One process, one service: no other service's samples.
+    expect(new Set(families.get('plugboard_socket_up')!.samples.map((s) => s.labels.service))).toEqual(new Set([service]));
+    if (service === 'gateway') expect(sampleValue(families, 'plugboard_queue_jobs', { queue: 'messages-send', state: 'waiting' })).toBe(0);
+    else expect(families.has('plugboard_queue_jobs')).toBe(false);
+    if (service === 'session-worker') expect(sampleValue(families, 'plugboard_sessions', { state: 'ready' })).toBe(0);
+    await expectTenRequestsCounted(base, service, token);
+  });
+});
+
+// `npm start`: four services in one process, only the gateway on HTTP, /metrics open (no token).
+describe('GET /metrics in embedded mode', () => {
+  const processes: ServiceProcess[] = [];
+  let base: string;
+
+  beforeAll(async () => {
+    await buildOnce();
+    const cwd = mkdtempSync(join(tmpdir(), 'pb-metrics-embedded-'));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    const embedded = startService('embedded', { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: join(cwd, 'data'), HEALTH_TIMEOUT_MS: '300' }, cwd);
+    processes.push(embedded);
+    await waitFor(
+      'GET /health = ok',
+      async () => {
+        if (embedded.child.exitCode !== null) throw new Error(`embedded exited early:\n${embedded.output()}`);
+        return (await getJson<{ status: string }>(`${base}/health`)).body.status === 'ok';
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+  }, 180_000);
+
+  afterAll(() => killAll(processes));
+
+  it("serves all four services' metrics on the gateway, each family once, process metrics once", async () => {
+    const families = await scrape(base);
+    expectProcessMetricsOnce(families);
+    for (const service of SERVICES) {
+      for (const socket of ['bus', 'queue', 'database']) expect(sampleValue(families, 'plugboard_socket_up', { service, socket }), `${service} ${socket}`).toBe(1);
+    }
+    expect(sampleValue(families, 'plugboard_sessions', { service: 'session-worker', state: 'ready' })).toBe(0);
+    // Shared state reported once, not four times.
+    expect(new Set(families.get('plugboard_queue_jobs')!.samples.map((s) => s.labels.service))).toEqual(new Set(['gateway']));
+    await expectTenRequestsCounted(base, 'gateway');
+  });
+});
