@@ -241,6 +241,7 @@ export class BullmqQueueAdapter extends QueuePort {
         state,
         attemptsMade: job.attemptsMade,
         progress: toProgress(job.progress),
+        ...(job.processedOn ? { startedAt: job.processedOn } : {}),
         ...(state === 'completed' ? { returnValue: job.returnvalue } : {}),
         ...(job.failedReason ? { failedReason: job.failedReason } : {}),
       };

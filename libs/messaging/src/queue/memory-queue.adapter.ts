@@ -25,6 +25,7 @@ interface MemoryJob {
   state: JobState;
   attemptsMade: number;
   progress: number | Record<string, unknown>;
+  startedAt?: number;
   returnValue?: unknown;
   failedReason?: string;
   options: AddOptions;
@@ -108,6 +109,7 @@ export class MemoryQueueAdapter extends QueuePort {
       state: job.state,
       attemptsMade: job.attemptsMade,
       progress: job.progress,
+      ...(job.startedAt !== undefined ? { startedAt: job.startedAt } : {}),
       ...(job.state === 'completed' ? { returnValue: job.returnValue } : {}),
       ...(job.failedReason !== undefined ? { failedReason: job.failedReason } : {}),
     };
@@ -195,6 +197,7 @@ export class MemoryQueueAdapter extends QueuePort {
     handler: (job: QueueJob<unknown>) => Promise<unknown>,
   ): Promise<void> {
     job.state = 'active';
+    job.startedAt = Date.now();
     state.active += 1;
     const view: QueueJob<unknown> = {
       id: job.id,

@@ -35,6 +35,8 @@ export interface JobInfo<T = unknown> {
   state: JobState;
   attemptsMade: number;
   progress: number | Record<string, unknown>;
+  /** When its latest try started (ms since epoch); absent before the first. Tells a long-running try from a fresh one. */
+  startedAt?: number;
   returnValue?: unknown;
   failedReason?: string;
 }

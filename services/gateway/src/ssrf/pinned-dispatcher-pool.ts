@@ -48,20 +48,22 @@ export class PinnedDispatcherPool {
   /** Vets `url` (throws SsrfBlockedError before any connection) and returns the dispatcher pinned to its address. */
   async acquire(url: string | URL): Promise<PinnedTarget> {
     const target = await assertPublicUrl(url, { allowedHosts: this.options.allowedHosts, resolve: this.resolve });
+    // A dispatcher made after close would be closed by no one, its kept-alive sockets holding the process.
+    if (this.closed) throw new Error('the webhook connection pool is closed');
     const now = Date.now();
     this.sweep(now);
     const key = `${target.hostname}|${target.address}`;
     let pooled = this.dispatchers.get(key);
-    if (!pooled || this.closed) {
+    if (!pooled) {
       const create = this.options.create ?? ((t: VettedUrl) => createPinnedDispatcher(t, this.options));
       pooled = { dispatcher: create(target), lastUsed: now };
-      if (!this.closed) this.dispatchers.set(key, pooled);
+      this.dispatchers.set(key, pooled);
     }
     pooled.lastUsed = now;
     return { target, dispatcher: pooled.dispatcher };
   }
 
-  /** Closes every dispatcher, letting requests already sent finish. */
+  /** Closes every dispatcher, letting requests already sent finish; later acquires fail. */
   async close(): Promise<void> {
     this.closed = true;
     const all = [...this.dispatchers.values()];

@@ -1,8 +1,9 @@
 import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { QueueName } from '@plugboard/contracts';
-import { Database, type WebhookAttempt, type WebhookDeliveryEntity } from '@plugboard/database';
+import { ErrorCode, QueueName } from '@plugboard/contracts';
+import { type AttemptOutcome, Database, type RecordedAttempt, type WebhookAttempt, type WebhookDeliveryEntity } from '@plugboard/database';
 import { type QueueJob, QueuePort } from '@plugboard/messaging';
-import { MetricsService, ServiceLogger } from '@plugboard/service-kit';
+import { MetricsService, ServiceError, ServiceLogger } from '@plugboard/service-kit';
+import { Batcher } from './webhook-batcher';
 import { WebhookDirectory } from './webhook-directory';
 import { type WebhookJobData, attemptsInRound, enqueueNextAttempt, rescueAttempt } from './webhook-jobs';
 import { isRetryable, retryDelayMs } from './webhook-retry';
@@ -17,6 +18,8 @@ const RESCUE_INTERVAL_MS = 5_000;
 const RESCUE_PAGE = 100;
 /** Rows looked at per rescue round, so a long legitimate backlog costs a bounded amount of work. */
 const RESCUE_SCAN_LIMIT = 500;
+/** Most rows read, or tries recorded, in one statement / transaction. */
+const MAX_BATCH = 64;
 
 /**
  * Consumes `webhooks-deliver`: one job = one try. The outcome is written to the row before
@@ -24,11 +27,23 @@ const RESCUE_SCAN_LIMIT = 500;
  * re-enqueues every pending row (the row is the truth, the queue is transport). Tries held
  * by a worker that died stay locked in the queue until its stall check frees them (up to a
  * minute); the periodic rescue gives them a new job much sooner.
+ *
+ * Reads of rows and records of tries are batched across the tries in flight (one query,
+ * one transaction), so the database, not each try, pays a commit: on SQLite's single
+ * connection a commit per try would cap deliveries at the disk's fsync rate.
  */
 @Injectable()
 export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
   private rescueTimer?: NodeJS.Timeout;
   private rescuing = false;
+  private stopping = false;
+  /** Deliveries with a try running in this process: a second job of one (a rescue) waits its turn. */
+  private readonly running = new Map<string, Promise<string>>();
+  private readonly rows = new Batcher<string, WebhookDeliveryEntity | null>(async (ids) => {
+    const byId = new Map((await this.database.webhookDeliveries.getMany(ids)).map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }, MAX_BATCH);
+  private readonly records = new Batcher<RecordedAttempt, boolean>((tries) => this.database.webhookDeliveries.recordAttempts(tries), MAX_BATCH);
 
   constructor(
     private readonly database: Database,
@@ -46,14 +61,30 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
     this.rescueTimer = setInterval(() => void this.rescue(), RESCUE_INTERVAL_MS).unref();
   }
 
+  /** Takes no new try from here on: the shared queue may go on handing out jobs until it closes. */
   onApplicationShutdown(): void {
+    this.stopping = true;
     clearInterval(this.rescueTimer);
   }
 
   /** Makes one try of the job's delivery; stale jobs (row finished or redelivered meanwhile) do nothing. */
   async run(job: QueueJob<WebhookJobData>): Promise<string> {
-    const { deliveryId, round, attempt } = job.data;
-    const row = await this.database.webhookDeliveries.get(deliveryId);
+    const { deliveryId } = job.data;
+    // Failing the job keeps it for later (queue retry, or the sweep at the next boot).
+    if (this.stopping) throw new ServiceError(ErrorCode.ShuttingDown, 'webhook delivery is shutting down');
+    // The same delivery tried twice at once would reach the receiver twice; the later job finds the try recorded.
+    for (let other = this.running.get(deliveryId); other; other = this.running.get(deliveryId)) await other.catch(() => undefined);
+    const tried = this.tryOnce(job.data);
+    this.running.set(deliveryId, tried);
+    try {
+      return await tried;
+    } finally {
+      this.running.delete(deliveryId);
+    }
+  }
+
+  private async tryOnce({ deliveryId, round, attempt }: WebhookJobData): Promise<string> {
+    const row = await this.rows.call(deliveryId);
     if (!row || row.status !== 'pending' || row.round !== round || attemptsInRound(row) + 1 !== attempt) return 'stale';
     // The row is read fresh on every try; the webhook may come from the short-lived cache.
     const webhook = await this.directory.get(row.webhookId);
@@ -62,36 +93,42 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
     const at = new Date();
     const record = (fields: Pick<WebhookAttempt, 'statusCode' | 'durationMs' | 'error'>): WebhookAttempt => ({ round, attempt, at: at.toISOString(), ...fields });
     if (!webhook.active) {
-      await this.database.webhookDeliveries.recordAttempt(deliveryId, record({ statusCode: null, durationMs: 0, error: 'webhook is inactive' }), { status: 'dead' }, row);
+      await this.record(deliveryId, record({ statusCode: null, durationMs: 0, error: 'webhook is inactive' }), { status: 'dead' }, row);
       this.metrics.counter(WEBHOOK_METRICS.deadLetters).inc();
       return 'dead';
     }
     const body = JSON.stringify(row.payload);
     if (Buffer.byteLength(body) > this.settings.maxPayloadBytes) {
       const error = `payload of ${Buffer.byteLength(body)} bytes exceeds WEBHOOK_MAX_PAYLOAD_BYTES (${this.settings.maxPayloadBytes})`;
-      await this.database.webhookDeliveries.recordAttempt(deliveryId, record({ statusCode: null, durationMs: 0, error }), { status: 'dead' }, row);
+      await this.record(deliveryId, record({ statusCode: null, durationMs: 0, error }), { status: 'dead' }, row);
       this.metrics.counter(WEBHOOK_METRICS.deadLetters).inc();
       return 'dead';
     }
 
     const result = await this.sender.send({ url: webhook.url, id: deliveryId, secret: webhook.secret, body, headers: webhook.headers });
+    // Cut short by the shutdown (the connections are closing): not the receiver's failure, so not a try.
+    if (this.stopping && result.statusCode === null) throw new ServiceError(ErrorCode.ShuttingDown, 'webhook delivery is shutting down');
     this.metrics.counter(WEBHOOK_METRICS.attempts).inc();
     if (result.error !== null) this.metrics.counter(WEBHOOK_METRICS.failures).inc();
     const tried = record({ statusCode: result.statusCode, durationMs: result.durationMs, error: result.error });
     if (result.error === null) {
-      await this.database.webhookDeliveries.recordAttempt(deliveryId, tried, { status: 'delivered' }, row);
+      await this.record(deliveryId, tried, { status: 'delivered' }, row);
       return 'delivered';
     }
     if (result.blocked || !isRetryable(result.statusCode) || attempt >= webhook.retryAttempts) {
-      await this.database.webhookDeliveries.recordAttempt(deliveryId, tried, { status: 'dead' }, row);
+      await this.record(deliveryId, tried, { status: 'dead' }, row);
       this.metrics.counter(WEBHOOK_METRICS.deadLetters).inc();
       return 'dead';
     }
     const nextAttemptAt = new Date(Date.now() + retryDelayMs(webhook.retryBackoffMs, attempt + 1));
-    if (await this.database.webhookDeliveries.recordAttempt(deliveryId, tried, { status: 'pending', nextAttemptAt }, row)) {
+    if (await this.record(deliveryId, tried, { status: 'pending', nextAttemptAt }, row)) {
       await enqueueNextAttempt(this.queue, { id: deliveryId, round, attempts: [...row.attempts, tried], nextAttemptAt });
     }
     return 'retrying';
+  }
+
+  private record(id: string, attempt: WebhookAttempt, outcome: AttemptOutcome, read: WebhookDeliveryEntity): Promise<boolean> {
+    return this.records.call({ id, attempt, outcome, read });
   }
 
   /** Re-enqueues every pending delivery (idempotent by job id), page by page. */
@@ -120,11 +157,12 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
     this.rescuing = true;
     let rescued = 0;
     try {
-      const dueBefore = new Date(Date.now() - this.settings.timeoutMs - RESCUE_GRACE_MS);
+      const stuckAfterMs = this.settings.timeoutMs + RESCUE_GRACE_MS;
+      const dueBefore = new Date(Date.now() - stuckAfterMs);
       let after: WebhookDeliveryEntity | undefined;
       for (let scanned = 0; scanned < RESCUE_SCAN_LIMIT; ) {
         const page = await this.database.webhookDeliveries.listOverdue(dueBefore, RESCUE_PAGE, after);
-        rescued += (await Promise.all(page.map((row) => rescueAttempt(this.queue, row)))).filter(Boolean).length;
+        rescued += (await Promise.all(page.map((row) => rescueAttempt(this.queue, row, stuckAfterMs)))).filter(Boolean).length;
         scanned += page.length;
         if (page.length < RESCUE_PAGE) break;
         after = page[page.length - 1];

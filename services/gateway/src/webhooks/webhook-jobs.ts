@@ -39,17 +39,19 @@ export async function enqueueNextAttempt(queue: QueuePort, row: Pick<WebhookDeli
 }
 
 /**
- * For a row whose next try is long overdue: when that try's job is still queued, leaves it;
- * when it is active (its worker died mid-try: a live one ends a try within the timeout),
- * finished without recording the try, or missing, adds the try again under a second id
- * (the first id stays taken until the queue forgets it). The try's stale check makes
- * whichever job comes second do nothing. True when a job was added.
+ * For a row whose next try is long overdue: when that try's job is still queued, or running
+ * for less than `stuckAfterMs` (the request timeout plus a margin: a backlog makes tries
+ * overdue without them being stuck), leaves it; when it has been running longer (its worker
+ * died mid-try), finished without recording the try, or is missing, adds the try again under
+ * a second id (the first id stays taken until the queue forgets it). The try's stale check
+ * makes whichever job comes second do nothing. True when a job was added.
  */
-export async function rescueAttempt(queue: QueuePort, row: Pick<WebhookDeliveryEntity, 'id' | 'round' | 'attempts'>): Promise<boolean> {
+export async function rescueAttempt(queue: QueuePort, row: Pick<WebhookDeliveryEntity, 'id' | 'round' | 'attempts'>, stuckAfterMs: number): Promise<boolean> {
   const data = nextAttemptOf(row);
   const jobId = webhookJobId(data);
   const job = await queue.getJob(QueueName.WebhooksDeliver, jobId);
   if (job?.state === 'waiting' || job?.state === 'delayed') return false;
+  if (job?.state === 'active' && job.startedAt !== undefined && Date.now() - job.startedAt < stuckAfterMs) return false;
   return !(await addAttempt(queue, data, job ? `${jobId}-rescue` : jobId, null)).duplicate;
 }
 

@@ -176,6 +176,27 @@ export function runQueueContract(name: string, makeQueue: () => Promise<QueuePor
       expect((await queue.getJob(Q, id))?.progress).toEqual({ step: 'upload', percent: 90 });
     });
 
+    it('tells when the running try of a job started', async () => {
+      const queue = await make();
+      let release = () => undefined as void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const { id } = await queue.add(Q, 'held', {});
+      expect((await queue.getJob(Q, id))?.startedAt).toBeUndefined();
+      const before = Date.now();
+      await queue.process(Q, () => held);
+      try {
+        const active = await waitFor('active', async () => {
+          const info = await queue.getJob(Q, id);
+          return info?.state === 'active' ? info : undefined;
+        });
+        // Redis' clock and ours may differ by a little.
+        expect(active.startedAt).toBeGreaterThanOrEqual(before - 1_000);
+        expect(active.startedAt).toBeLessThanOrEqual(Date.now() + 1_000);
+      } finally {
+        release();
+      }
+    });
+
     it('counts jobs per state and keeps queues apart', async () => {
       const queue = await make();
       await queue.add(Q, 'a', {});
