@@ -19,7 +19,7 @@ import { request } from 'undici';
  */
 
 const MiB = 1024 * 1024;
-const FILES = 8;
+const FILES = 4;
 const FILE_SIZE = 16 * MiB;
 const TOTAL = FILES * FILE_SIZE;
 const ROUNDS = 2;
@@ -49,12 +49,10 @@ export async function runMediaBench(): Promise<void> {
     const minio = new Client({ endPoint: '127.0.0.1', port: s3.port, useSSL: false, accessKey: s3.accessKey, secretKey: s3.secretKey, pathStyle: true });
     await minio.makeBucket('raw-bench');
     const s3Env = { STORAGE_TYPE: 's3', S3_ENDPOINT: s3.endpoint, S3_BUCKET: 'pb-bench', S3_ACCESS_KEY_ID: s3.accessKey, S3_SECRET_ACCESS_KEY: s3.secretKey };
-    console.error('bench: starting');
     const local = await startEmbedded(join(dir, 'local'), {}, children);
     const onS3 = await startEmbedded(join(dir, 's3plug'), s3Env, children);
     const restored = await startEmbedded(join(dir, 'restored'), {}, children);
 
-    console.error('bench: started');
     const best = { localUp: 0, localDown: 0, copy: 0, s3Up: 0, s3Down: 0, minioPut: 0, minioGet: 0, exportRate: 0, importRate: 0, tarC: 0, tarX: 0 };
     const keep = (name: keyof typeof best, rate: number) => (best[name] = Math.max(best[name], rate));
     for (let round = 0; round < ROUNDS; round++) {
@@ -63,26 +61,20 @@ export async function runMediaBench(): Promise<void> {
       mkdirSync(copies);
       keep('copy', await rate(() => each(names, (file, i) => pipeline(createReadStream(file), createWriteStream(join(copies, `${i}`))))));
       rmSync(copies, { recursive: true });
-      console.error('bench: copy done');
       const localIds: string[] = [];
       keep('localUp', await rate(() => each(names, async (file) => void localIds.push(await upload(local, file)))));
       keep('localDown', await rate(() => each(localIds, (id) => download(local, id))));
       keep('minioPut', await rate(() => each(names, async (file, i) => void (await minio.putObject('raw-bench', `r${round}/${i}`, createReadStream(file), FILE_SIZE)))));
       keep('minioGet', await rate(() => each(names, async (_file, i) => pipeline(await minio.getObject('raw-bench', `r${round}/${i}`), sink()))));
-      console.error('bench: local+minio done');
       const s3Ids: string[] = [];
       keep('s3Up', await rate(() => each(names, async (file) => void s3Ids.push(await upload(onS3, file)))));
       keep('s3Down', await rate(() => each(s3Ids, (id) => download(onS3, id))));
 
       // Backups of the local instance's FILES objects next to tar on the same files.
-      console.error('bench: s3 done');
       const archive = join(dir, `backup${round}.tar.gz`);
       keep('exportRate', await rate(() => exportTo(local, archive)));
-      console.error('bench: export done');
       keep('tarC', await rate(() => run('tar', ['czf', join(dir, `raw${round}.tar.gz`), '-C', files, '.']).then(() => undefined)));
-      console.error('bench: tar done');
       await deleteAll(restored);
-      console.error('bench: deleted');
       keep('importRate', await rate(() => importFrom(restored, archive)));
       const untar = join(dir, `untar${round}`);
       mkdirSync(untar);

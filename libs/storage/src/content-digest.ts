@@ -3,6 +3,9 @@ import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { StorageError } from './storage.errors';
 
+/** Buffer of each stage that media bytes stream through (file, hash): large enough to keep disk and network busy. */
+export const STREAM_BUFFER_BYTES = 1024 * 1024;
+
 export interface DigestLimits {
   key: string;
   /** Declared size: more bytes fail at once, fewer fail at the end. */
@@ -21,7 +24,8 @@ export class ContentDigest extends Transform {
   private count = 0;
 
   constructor(private readonly limits: DigestLimits) {
-    super();
+    // Room for a few network chunks per stage, so hashing and writing run on larger batches; memory stays bounded.
+    super({ highWaterMark: STREAM_BUFFER_BYTES });
     if (limits.size !== undefined && !(Number.isSafeInteger(limits.size) && limits.size >= 0)) {
       throw new StorageError(ErrorCode.ValidationFailed, `size must be a non-negative integer, got ${limits.size}`, limits.key);
     }

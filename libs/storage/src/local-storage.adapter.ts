@@ -135,6 +135,30 @@ export class LocalStorageAdapter extends StoragePort {
     }
   }
 
+  /**
+   * A rename on the same disk: the bytes were synced when `from` was put, so nothing is copied
+   * or re-read, and `to` appears complete or not at all.
+   */
+  override async move(from: string, to: string): Promise<void> {
+    try {
+      assertValidKey(from);
+      assertValidKey(to);
+      const source = await this.resolveExisting(from);
+      if (!source || !(await stat(source)).isFile()) throw StorageError.notFound(from);
+      const segments = to.split('/');
+      const name = segments.pop() as string;
+      const target = join(await this.ensureFolder(to, segments), name);
+      await rename(source, target);
+      await rename(sidecarOf(source), sidecarOf(target)).catch(async (error: unknown) => {
+        if (!isMissing(error)) throw error;
+        await rm(sidecarOf(target), { force: true });
+      });
+    } catch (error) {
+      if (isMissing(error)) throw StorageError.notFound(from);
+      throw toStorageError(error, to);
+    }
+  }
+
   /** Walks the folders under the prefix with `opendir`, one entry at a time; hidden names and symlinks are skipped. */
   async *list(prefix: string): AsyncIterable<ListedObject> {
     assertValidPrefix(prefix);

@@ -76,6 +76,17 @@ export abstract class StoragePort {
   /** Removes the object; removing a missing one is not an error. */
   abstract delete(key: string): Promise<void>;
 
+  /**
+   * Moves the object at `from` to `to`, replacing any object there only once it is complete,
+   * and removes `from`. This default copies the bytes (the put checks their count); plugs
+   * that can rename in place override it, so a move costs no second write.
+   */
+  async move(from: string, to: string): Promise<void> {
+    const got = await this.get(from);
+    await this.put(to, got.stream, { size: got.size, contentType: got.contentType });
+    await this.delete(from);
+  }
+
   /** Every object whose key starts with `prefix` (a string prefix, as in S3), fetched page by page; order is the plug's own. */
   abstract list(prefix: string): AsyncIterable<ListedObject>;
 

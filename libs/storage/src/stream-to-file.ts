@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ContentDigest } from './content-digest';
+import { type ContentDigest, STREAM_BUFFER_BYTES } from './content-digest';
 import { StorageError } from './storage.errors';
 
 /**
@@ -11,7 +11,7 @@ import { StorageError } from './storage.errors';
  * Our own failures (size checks, the file) are thrown as they are.
  */
 export async function streamToFile(key: string, source: Readable, digest: ContentDigest, path: string): Promise<void> {
-  const sink = createWriteStream(path, { flags: 'wx', mode: 0o600 });
+  const sink = createWriteStream(path, { flags: 'wx', mode: 0o600, highWaterMark: STREAM_BUFFER_BYTES });
   // The first stream to emit an error is where it started; pipeline then destroys the others with it.
   let origin: 'source' | 'sink' | undefined;
   source.once('error', () => (origin ??= 'source'));

@@ -202,6 +202,21 @@ export function runStorageContract(name: string, setup: () => Promise<StorageCon
         await expect(storage.delete(`${ns}/never/was.txt`)).resolves.toBeUndefined();
         expect((await storageError(storage.get(`${ns}/d/x.txt`))).code).toBe(ErrorCode.NotFound);
       });
+
+      it('moves an object with its content type over an existing one, and NOT_FOUND for a missing source', async () => {
+        await storage.put(`${ns}/m/from.txt`, chunked(Buffer.from('moved')), { contentType: 'text/plain' });
+        await storage.put(`${ns}/n/to.txt`, chunked(Buffer.from('old')), { contentType: 'image/png' });
+        await storage.move(`${ns}/m/from.txt`, `${ns}/n/to.txt`);
+        expect(await storage.exists(`${ns}/m/from.txt`)).toBe(false);
+        const got = await storage.get(`${ns}/n/to.txt`);
+        expect((await readAll(got.stream)).toString()).toBe('moved');
+        expect(got.contentType).toBe('text/plain');
+        await storage.put(`${ns}/m/plain.bin`, chunked(Buffer.from('p')));
+        await storage.move(`${ns}/m/plain.bin`, `${ns}/n/to.txt`);
+        expect((await storage.stat(`${ns}/n/to.txt`))?.contentType).toBe('application/octet-stream');
+        expect((await storageError(storage.move(`${ns}/m/none.txt`, `${ns}/n/x.txt`))).code).toBe(ErrorCode.NotFound);
+        await storage.delete(`${ns}/n/to.txt`);
+      });
     });
 
     describe('list', () => {

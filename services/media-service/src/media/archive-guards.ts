@@ -2,9 +2,20 @@ import { ErrorCode } from '@plugboard/contracts';
 import { ServiceError } from '@plugboard/service-kit';
 import { Transform, type TransformCallback } from 'node:stream';
 
+/**
+ * Output chunk of the archive's gzip/gunzip: media barely compresses, so the default 16 KiB
+ * means a callback per 16 KiB of data; 256 KiB keeps zlib busy at a small, fixed memory cost.
+ */
+export const ZLIB_CHUNK_BYTES = 256 * 1024;
+const STAGE_BUFFER_BYTES = 1024 * 1024;
+
 /** Counts the bytes that pass (the compressed side of an archive). */
 export class ByteCounter extends Transform {
   count = 0;
+
+  constructor() {
+    super({ highWaterMark: STAGE_BUFFER_BYTES });
+  }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.count += chunk.length;
@@ -30,7 +41,7 @@ export class InflateGuard extends Transform {
     private readonly compressed: ByteCounter,
     private readonly limits: InflateLimits,
   ) {
-    super();
+    super({ highWaterMark: STAGE_BUFFER_BYTES });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {

@@ -7,7 +7,8 @@ export class ByteCap extends Transform {
   private count = 0;
 
   constructor(private readonly maxBytes: number) {
-    super();
+    // Same buffer as the storage stages: the default 16 KiB holds less than one 64 KiB network chunk.
+    super({ highWaterMark: 1024 * 1024 });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { pack as tarPack, type Pack } from 'tar-stream';
 import { ARCHIVE_FORMAT, ARCHIVE_VERSION, type ArchiveManifest, type ArchiveObject, MANIFEST_ENTRY, OBJECTS_FOLDER } from './media-archive-format';
+import { ZLIB_CHUNK_BYTES } from './archive-guards';
 import { toMediaRecord } from './media-record';
 
 /**
@@ -38,7 +39,7 @@ export class MediaArchiveExport {
     const manifest: ArchiveManifest = { format: ARCHIVE_FORMAT, version: ARCHIVE_VERSION, createdAt: new Date().toISOString(), objects };
     const tar = tarPack();
     const out = new PassThrough();
-    pipeline(tar, createGzip({ level: 1 }), out).catch((error: unknown) => out.destroy(error as Error));
+    pipeline(tar, createGzip({ level: 1, chunkSize: ZLIB_CHUNK_BYTES }), out).catch((error: unknown) => out.destroy(error as Error));
     void this.fill(tar, manifest).catch((error: unknown) => {
       this.logger.error(`backup failed: ${error instanceof Error ? error.message : String(error)}`);
       tar.destroy(error as Error);

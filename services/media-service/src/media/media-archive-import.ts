@@ -9,7 +9,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Header } from 'tar-stream';
-import { ByteCounter, InflateGuard, entryKey } from './archive-guards';
+import { ByteCounter, InflateGuard, ZLIB_CHUNK_BYTES, entryKey } from './archive-guards';
 import { type ArchiveManifest, ArchiveManifestSchema, type ArchiveObject, MANIFEST_ENTRY, MAX_MANIFEST_BYTES, OBJECTS_FOLDER } from './media-archive-format';
 import { STAGING_PREFIX } from './media-record';
 
@@ -23,8 +23,8 @@ interface Staged {
  * Restores a media backup, all or nothing. Every entry is checked (a plain file named
  * `objects/<key>` that the manifest lists, within the size caps) and staged in storage under
  * `import-staging/<run>/` while its sha256 is verified; only when the whole archive passed
- * are the objects copied into place and their rows inserted in one transaction. Any failure
- * removes what was staged (and copied), leaving storage and table as they were.
+ * are the objects moved into place and their rows inserted in one transaction. Any failure
+ * removes what was staged (and moved), leaving storage and table as they were.
  */
 @Injectable()
 export class MediaArchiveImport {
@@ -54,7 +54,7 @@ export class MediaArchiveImport {
     const guard = new InflateGuard(compressed, { maxBytes: this.config.MEDIA_IMPORT_MAX_BYTES, maxRatio: this.config.MEDIA_IMPORT_MAX_RATIO });
     // pipe, not pipeline, from the source: a refusal must not destroy the HTTP request whose response carries it.
     source.once('error', (error) => compressed.destroy(error)).pipe(compressed);
-    const feeding = pipeline(compressed, createGunzip(), guard, extract).finally(() => source.unpipe(compressed));
+    const feeding = pipeline(compressed, createGunzip({ chunkSize: ZLIB_CHUNK_BYTES }), guard, extract).finally(() => source.unpipe(compressed));
     feeding.catch(() => undefined); // surfaced through the iteration below
     let manifest: ArchiveManifest | undefined;
     const expected = new Map<string, ArchiveObject>();
@@ -116,7 +116,10 @@ export class MediaArchiveImport {
     return { object, stagingKey };
   }
 
-  /** Copies the staged objects into place, then inserts their rows in one transaction; undoes the copies on failure. */
+  /**
+   * Moves the staged objects into place (a rename on local disk; their sha256 was verified
+   * while staging), then inserts their rows in one transaction; undoes the moves on failure.
+   */
   private async commit(staged: Staged[]): Promise<MediaImportSummary> {
     const placed: string[] = [];
     const rows: NewMedia[] = [];
@@ -124,10 +127,8 @@ export class MediaArchiveImport {
     try {
       for (const { object, stagingKey } of staged) {
         if (!stagingKey) continue;
-        const got = await this.storage.get(stagingKey);
-        const put = await this.storage.put(object.key, got.stream, { size: object.size, contentType: object.mimeType });
         placed.push(object.key);
-        if (put.sha256 !== object.sha256) throw shaMismatch(object.key);
+        await this.storage.move(stagingKey, object.key);
         bytes += object.size;
         rows.push({ ...object, createdAt: new Date(object.createdAt) });
       }

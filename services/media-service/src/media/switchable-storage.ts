@@ -52,6 +52,10 @@ export class SwitchableStorage extends StoragePort {
     return this.current.delete(key);
   }
 
+  override move(from: string, to: string): Promise<void> {
+    return this.current.move(from, to);
+  }
+
   list(prefix: string): AsyncIterable<ListedObject> {
     return this.current.list(prefix);
   }
