@@ -12,3 +12,4 @@ export * from './http-app-configurer';
 export * from './http-hardening';
 export * from './graceful-shutdown';
 export * from './run-service-main';
+export { installRawStreamBody, originalContentType } from './raw-stream-body';

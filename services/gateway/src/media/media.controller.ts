@@ -2,7 +2,7 @@ import { Controller, Delete, Get, Param, Post, Query, Req, Res } from '@nestjs/c
 import { ErrorCode, MediaIdSchema, type MediaRecord, MediaStreams, type ReplyOf, SessionIdSchema, MediaDirectionSchema } from '@plugboard/contracts';
 import { APP_CONFIG, type AppConfig } from '@plugboard/config';
 import { BusPort } from '@plugboard/messaging';
-import { ServiceError } from '@plugboard/service-kit';
+import { originalContentType, ServiceError } from '@plugboard/service-kit';
 import { Inject } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
@@ -11,7 +11,6 @@ import { RequireRole } from '../auth/require-role.decorator';
 import { contentDisposition } from './content-disposition';
 import { multipartBoundary, readMultipartFile } from './multipart-file';
 import { parseRangeHeader } from './range-header';
-import { originalContentType } from './raw-stream-body';
 import { parseOrThrow } from './validation';
 
 const UploadQuerySchema = z.object({

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { HttpMediaStreams } from './http-media-streams.adapter';
 import { MediaController } from './media.controller';
 import { MediaStreamsSwitch } from './media-streams.switch';
-import { installRawStreamBody } from './raw-stream-body';
+import { installRawStreamBody } from '@plugboard/service-kit';
 import { StorageAdminController } from './storage-admin.controller';
 
 /** Streamed bodies: uploads and backup restores read the raw request. */

@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ErrorCode, type MediaRange, MediaDirectionSchema, MediaIdSchema } from '@plugboard/contracts';
-import { ServiceError } from '@plugboard/service-kit';
+import { originalContentType, ServiceError } from '@plugboard/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
@@ -8,7 +8,6 @@ import { InternalTokenGuard } from './internal-token.guard';
 import { MediaArchiveExport } from './media-archive-export';
 import { MediaArchiveImport } from './media-archive-import';
 import { MediaStore } from './media-store';
-import { originalContentType } from './raw-stream-body';
 import { StorageCheck } from './storage-check';
 
 /** Routes whose body is read as a raw stream (see installRawStreamBody). */

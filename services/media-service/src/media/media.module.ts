@@ -11,7 +11,7 @@ import { MediaBusController } from './media-bus.controller';
 import { MediaRetention } from './media-retention';
 import { MEDIA_STORAGE_PROVIDERS, MediaStorageCloser } from './media-storage.provider';
 import { MediaStore } from './media-store';
-import { installRawStreamBody } from './raw-stream-body';
+import { installRawStreamBody } from '@plugboard/service-kit';
 import { StorageCheck } from './storage-check';
 import { SwitchableStorage } from './switchable-storage';
 
