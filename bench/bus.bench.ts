@@ -1,5 +1,6 @@
 import { NatsBusAdapter } from '@plugboard/messaging';
 import { JSONCodec, NatsConnection, connect } from 'nats';
+import { inFlight, timed } from './load';
 
 /**
  * Bus throughput, our NATS plug against the raw `nats` client doing the same job (JSON in,
@@ -137,24 +138,6 @@ async function rawClient(tag: string): Promise<Contender> {
       await server.drain();
     },
   };
-}
-
-/** Runs `count` calls of `one` with `concurrency` in flight at any time. */
-async function inFlight(count: number, concurrency: number, one: () => Promise<void>): Promise<void> {
-  let started = 0;
-  const worker = async () => {
-    while (started < count) {
-      started++;
-      await one();
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-}
-
-async function timed(work: () => Promise<void>): Promise<number> {
-  const start = process.hrtime.bigint();
-  await work();
-  return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
 function within(promise: Promise<void>, what: string): Promise<void> {

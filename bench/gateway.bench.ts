@@ -13,6 +13,7 @@ import { type BusPort, createBus, createQueue } from '@plugboard/messaging';
 import { type ServiceHandle, bootstrapService, createServiceLogger } from '@plugboard/service-kit';
 import { SessionWorkerModule } from '@plugboard/session-worker';
 import { freePort } from '@plugboard/testing';
+import { inFlight, timed } from './load';
 
 /**
  * Gateway throughput next to raw baselines in the same run, load from the same undici client:
@@ -247,24 +248,6 @@ async function startHelloWorld(): Promise<{ url: string; close(): Promise<void> 
   app.get('/', async () => ({ hello: 'world' }));
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return { url, close: () => app.close() };
-}
-
-/** Runs `count` calls of `one` with `concurrency` in flight at any time. */
-async function inFlight(count: number, concurrency: number, one: () => Promise<void>): Promise<void> {
-  let started = 0;
-  const worker = async () => {
-    while (started < count) {
-      started++;
-      await one();
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-}
-
-async function timed(work: () => Promise<void>): Promise<number> {
-  const start = process.hrtime.bigint();
-  await work();
-  return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
 function within(promise: Promise<void>, what: string, ms = DEADLINE_MS): Promise<void> {
