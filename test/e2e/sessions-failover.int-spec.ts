@@ -157,7 +157,20 @@ describe('session failover between two session-workers (NATS + PostgreSQL)', () 
     expect(takeoverMs).toBeLessThanOrEqual(2 * TTL_MS);
 
     const endOf = { [victim]: killedAt, [survivor]: Number.POSITIVE_INFINITY };
-    const intervals = engineIntervals(Object.fromEntries(WORKERS.map((w) => [w, workers.get(w)!.output()])), endOf);
+    // The rows say ready before the survivor's "engine started" lines may have come through its stdout pipe.
+    const intervals = await waitFor(
+      `${survivor}'s engine start lines for the moved sessions`,
+      () => {
+        const found = engineIntervals(Object.fromEntries(WORKERS.map((w) => [w, workers.get(w)!.output()])), endOf);
+        const tookOver = (id: string) => {
+          const spans = found.get(id) ?? [];
+          const victimGeneration = Math.max(...spans.filter((s) => s.worker === victim).map((s) => s.generation));
+          return spans.some((s) => s.worker === survivor && s.generation > victimGeneration);
+        };
+        return moved.every(tookOver) ? found : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
     expect(intervals.size).toBe(SESSIONS);
     let overlaps = 0;
     for (const [sessionId, spans] of intervals) {

@@ -119,8 +119,24 @@ const ConfigObjectSchema = z.object({
   SESSION_START_STAGGER_MS: field.integer('500'),
   SESSION_RECONNECT_MAX_MS: field.integer('300000', { min: 1 }),
   MAX_SESSIONS_PER_WORKER: field.integer('50', { min: 1 }),
+  // --- sending ---
+  // 0 turns pacing off (benchmarks); WhatsApp bans numbers that send too fast.
+  SEND_RATE_PER_MINUTE: field.integer('60', { min: 0 }),
+  SEND_BURST: field.integer('10', { min: 1 }),
+  SEND_MAX_ATTEMPTS: field.integer('3', { min: 1 }),
+  SEND_RETRY_DELAY_MS: field.integer('2000', { min: 1 }),
+  SEND_CONCURRENCY: field.integer('64', { min: 1 }),
+  QUEUE_WHEN_NOT_READY: field.boolean('false'),
+  IDEMPOTENCY_WINDOW: field.duration('24h'),
+  BULK_MAX_MESSAGES: field.integer('5000', { min: 1 }),
   // --- orchestrator ---
   ORCHESTRATOR: field.enum(['none', 'docker', 'kubernetes'], 'none'),
+  DOCKER_HOST: field.optionalString(),
+  COMPOSE_PROJECT_NAME: field.pattern(NAME, "must contain only letters, digits, '-' and '_'", 'plugboard'),
+  KUBERNETES_API_URL: field.string('https://kubernetes.default.svc'),
+  KUBERNETES_NAMESPACE: field.optionalString(),
+  // --- tracing ---
+  OTEL_EXPORTER_OTLP_ENDPOINT: field.httpUrl(),
 });
 
 type ParsedVariables = z.output<typeof ConfigObjectSchema>;
