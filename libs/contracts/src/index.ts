@@ -3,6 +3,7 @@ export * from './errors';
 export * from './health';
 export * from './events';
 export * from './queues';
+export * from './messages';
 export * from './subjects';
 export * from './subjects/simulator.subjects';
 export * from './subjects/session.subjects';

@@ -79,6 +79,14 @@ export const SessionCommandSubjects = {
   'wa.session.logout': { request: NoPayloadSchema, reply: SessionViewSchema },
   'wa.session.status': { request: NoPayloadSchema, reply: SessionRuntimeSchema },
   'wa.session.qr': { request: NoPayloadSchema, reply: SessionQrSchema },
+  /**
+   * A send job reached a worker that is not the owner: the owner takes the message (or every
+   * pending message of the batch) into its send loop and answers once it holds it.
+   */
+  'wa.session.send': {
+    request: z.union([z.object({ messageId: z.string() }).strict(), z.object({ batchId: z.string() }).strict()]),
+    reply: z.object({ accepted: z.number().int() }),
+  },
   'wa.session.pair-code': {
     request: z.object({ phone: z.string().regex(/^\d{6,15}$/, 'digits only, with country code') }).strict(),
     reply: z.object({ code: z.string() }),

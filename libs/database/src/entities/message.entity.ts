@@ -26,7 +26,7 @@ export interface MessageTimelineEntry {
 @Unique({ name: 'messages_session_idempotency_unique', properties: ['sessionId', 'idempotencyKey'] })
 @Index({ name: 'messages_history_by_chat_index', properties: ['sessionId', 'chatId', 'createdAt', 'id'] })
 @Index({ name: 'messages_history_index', properties: ['sessionId', 'createdAt', 'id'] })
-@Index({ name: 'messages_session_status_index', properties: ['sessionId', 'status'] })
+@Index({ name: 'messages_session_status_due_index', properties: ['sessionId', 'status', 'dueAt'] })
 @Index({ name: 'messages_batch_status_index', properties: ['batchId', 'status'] })
 export class MessageEntity {
   @PrimaryKey({ type: 'string', length: 36 })
@@ -97,4 +97,12 @@ export class MessageEntity {
 
   @Property({ type: 'datetime', nullable: true })
   readAt?: Date | null;
+
+  /** Not sent before this instant: the creation time, or later for the spaced messages of a bulk send. */
+  @Property({ type: 'datetime' })
+  dueAt: Date & Opt = new Date();
+
+  /** When WhatsApp reported the message revoked (deleted for everyone). */
+  @Property({ type: 'datetime', nullable: true })
+  revokedAt?: Date | null;
 }

@@ -4,6 +4,7 @@ import { Migration0002Simulator } from './0002-simulator.migration';
 import { Migration0003ApiKeysAudit } from './0003-api-keys-audit.migration';
 import { Migration0004Webhooks } from './0004-webhooks.migration';
 import { Migration0005Media } from './0005-media.migration';
+import { Migration0006MessageSchedule } from './0006-message-schedule.migration';
 
 /**
  * Every PostgreSQL migration, in order, registered explicitly (the build has no .ts files
@@ -15,4 +16,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration0003ApiKeysAudit', class: Migration0003ApiKeysAudit },
   { name: 'Migration0004Webhooks', class: Migration0004Webhooks },
   { name: 'Migration0005Media', class: Migration0005Media },
+  { name: 'Migration0006MessageSchedule', class: Migration0006MessageSchedule },
 ];

@@ -35,6 +35,8 @@ export interface NewOutgoingMessage extends NewMessageBase {
   /** Same key twice for one session → the first row, not a second message. */
   idempotencyKey?: string | null;
   batchId?: string | null;
+  /** Not sent before this instant (bulk spacing); defaults to now. */
+  dueAt?: Date;
 }
 
 export interface NewIncomingMessage extends NewMessageBase {
@@ -111,6 +113,7 @@ export class MessageRepository {
           status: 'pending',
           idempotencyKey: key,
           batchId: input.batchId ?? null,
+          dueAt: input.dueAt ?? now,
           timeline: [{ status: 'pending', at: now.toISOString() }],
           createdAt: now,
           updatedAt: now,
@@ -133,6 +136,7 @@ export class MessageRepository {
           timeline: [{ status: 'delivered', at: at.toISOString() }],
           deliveredAt: at,
           createdAt: at,
+          dueAt: at,
           updatedAt: at,
         },
         { sessionId: input.sessionId, waMessageId: input.waMessageId },
