@@ -104,9 +104,9 @@ describe.runIf(toolAvailable('kustomize (kubectl kustomize)', kustomize !== unde
       expect(find(objects, 'HorizontalPodAutoscaler', 'gateway')).toBeDefined();
     });
 
-    it('lets infra-admin get and patch Deployments of its namespace only', () => {
+    it('lets infra-admin get, list and patch Deployments of its namespace only', () => {
       const role = find<Rbac>(objects, 'Role', 'infra-admin-orchestrator')!;
-      expect(role.rules).toEqual([{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] }]);
+      expect(role.rules).toEqual([{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'patch'] }]);
       expect(objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toEqual([]);
       const binding = find<Rbac>(objects, 'RoleBinding', 'infra-admin-orchestrator')!;
       expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'infra-admin', namespace: binding.metadata?.namespace }]);

@@ -88,9 +88,11 @@ const ConfigObjectSchema = z.object({
   S3_SECRET_ACCESS_KEY: field.optionalString(),
   S3_KEY_PREFIX: field.string(''),
   S3_REPROBE_INTERVAL_MS: field.integer('60000', { min: 1 }),
-  // media-service: internal byte streams, upload cap, retention, backup import caps
+  // Internal HTTP addresses for byte streams between services, and the token they check.
   MEDIA_SERVICE_URL: field.httpUrl(),
+  INFRA_ADMIN_URL: field.httpUrl(),
   INTERNAL_TOKEN: field.minLength(16),
+  // media-service: upload cap, retention, backup import caps
   MEDIA_MAX_BYTES: field.integer('67108864', { min: 1 }),
   MEDIA_RETENTION_DAYS_INBOUND: field.integer('0', { min: 0 }),
   MEDIA_RETENTION_DAYS_OUTBOUND: field.integer('0', { min: 0 }),
@@ -185,6 +187,7 @@ function applyDerivedDefaults(env: ParsedVariables) {
     SESSION_DATA_PATH: env.SESSION_DATA_PATH ?? `${dataDir}/sessions`,
     S3_ENDPOINT: env.S3_ENDPOINT ?? (env.MINIO_BUILTIN ? BUILTIN_HOSTS.minioEndpoint : undefined),
     MEDIA_SERVICE_URL: env.MEDIA_SERVICE_URL ?? 'http://127.0.0.1:3002',
+    INFRA_ADMIN_URL: env.INFRA_ADMIN_URL ?? 'http://127.0.0.1:3003',
   };
 }
 

@@ -10,6 +10,8 @@ export interface LoadConfigOptions {
   env?: Record<string, string | undefined>;
   /** Where `.env` is looked for and relative paths start; defaults to `process.cwd()`. */
   cwd?: string;
+  /** Used instead of the contents of `<DATA_DIR>/.env.generated`: validates a change before it is written. */
+  generated?: Record<string, string | undefined>;
 }
 
 type RawEnv = Record<string, string | undefined>;
@@ -27,13 +29,8 @@ interface Source {
  * @throws ConfigError listing every problem found.
  */
 export function loadConfig(options: LoadConfigOptions = {}): AppConfig {
-  const cwd = options.cwd ?? process.cwd();
   const problems: ConfigProblem[] = [];
-  const envSource: Source = { values: options.env ?? process.env };
-  const dotenvSource = readEnvFile(join(cwd, '.env'), cwd, problems);
-  const dataDir = pick('DATA_DIR', [envSource, dotenvSource])?.value ?? './data';
-  const generatedSource = readEnvFile(resolve(cwd, dataDir, '.env.generated'), cwd, problems);
-
+  const { envSource, dotenvSource, generatedSource } = readSources(options, problems);
   const sources = [envSource, dotenvSource, generatedSource];
   const raw: RawEnv = {};
   const origin: Record<string, string | undefined> = {};
@@ -58,6 +55,49 @@ export function loadConfigOrExit(options?: LoadConfigOptions): AppConfig {
     process.stderr.write(`${formatConfigProblems(error.problems)}\n`);
     return process.exit(1);
   }
+}
+
+/** Where the configuration comes from, as infra-admin shows and changes it. */
+export interface ConfigSources {
+  /** Absolute path of `<DATA_DIR>/.env.generated`. */
+  generatedFile: string;
+  /** Its variables as they are now (empty when the file does not exist). */
+  generated: Record<string, string>;
+  /** Variables of the schema set (non-blank) by the process environment or `.env`: a saved change cannot override them. */
+  pinned: string[];
+  /** Their raw values (secrets included: for merging, never for display). */
+  pinnedValues: Record<string, string>;
+}
+
+/**
+ * Reads the sources loadConfig would read, without validating.
+ * @throws ConfigError when `.env` or `.env.generated` exists but cannot be read.
+ */
+export function readConfigSources(options: LoadConfigOptions = {}): ConfigSources {
+  const problems: ConfigProblem[] = [];
+  const { envSource, dotenvSource, generatedSource, generatedFile } = readSources({ ...options, generated: undefined }, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const generated: Record<string, string> = {};
+  for (const [key, value] of Object.entries(generatedSource.values)) if (value !== undefined) generated[key] = value;
+  const pinnedValues: Record<string, string> = {};
+  for (const variable of CONFIG_VARIABLES) {
+    const found = pick(variable, [envSource, dotenvSource]);
+    if (found !== undefined) pinnedValues[variable] = found.value;
+  }
+  return { generatedFile, generated, pinned: Object.keys(pinnedValues), pinnedValues };
+}
+
+function readSources(options: LoadConfigOptions, problems: ConfigProblem[]) {
+  const cwd = options.cwd ?? process.cwd();
+  const envSource: Source = { values: options.env ?? process.env };
+  const dotenvSource = readEnvFile(join(cwd, '.env'), cwd, problems);
+  const dataDir = pick('DATA_DIR', [envSource, dotenvSource])?.value ?? './data';
+  const generatedFile = resolve(cwd, dataDir, '.env.generated');
+  const generatedSource: Source =
+    options.generated === undefined
+      ? readEnvFile(generatedFile, cwd, problems)
+      : { label: relative(cwd, generatedFile) || generatedFile, values: options.generated };
+  return { envSource, dotenvSource, generatedSource, generatedFile };
 }
 
 function pick(variable: string, sources: Source[]): { value: string; label?: string } | undefined {

@@ -21,6 +21,28 @@ export enum ErrorCode {
   SendFailed = 'SEND_FAILED',
   EngineFailed = 'ENGINE_FAILED',
   ApiKeyInQuery = 'API_KEY_IN_QUERY',
+  /** Data import: the stream ended early (cut gzip, no trailer). */
+  ImportTruncated = 'IMPORT_TRUNCATED',
+  /** Data import: a line, a table, a value, a foreign key or the trailer's counts/hash do not hold. */
+  ImportInvalid = 'IMPORT_INVALID',
+  /** Data import: a row collides with another (duplicate primary key or unique value). */
+  ImportConflict = 'IMPORT_CONFLICT',
+  /** Data import: written by a newer export format than this release reads. */
+  ImportFormatNewer = 'IMPORT_FORMAT_NEWER',
+  /** Data import: exported at another schema version than this database's. */
+  ImportSchemaMismatch = 'IMPORT_SCHEMA_MISMATCH',
+  /** Data import: redacted secrets with no existing value to keep (see allowRedacted). */
+  ImportRedacted = 'IMPORT_REDACTED',
+  /** Data import: the export is encrypted and the passphrase is missing or wrong. */
+  ImportPassphrase = 'IMPORT_PASSPHRASE',
+  /** Another data export or import is running. */
+  InfraBusy = 'INFRA_BUSY',
+  /** A replace import would pull the data from under sessions live on workers. */
+  SessionsRunning = 'SESSIONS_RUNNING',
+  /** The job was cancelled before it finished (an import rolled back). */
+  JobCancelled = 'JOB_CANCELLED',
+  SessionNotReady = 'SESSION_NOT_READY',
+  MediaNotFound = 'MEDIA_NOT_FOUND',
   Internal = 'INTERNAL',
 }
 

@@ -9,4 +9,8 @@ export * from './subjects/simulator.subjects';
 export * from './subjects/session.subjects';
 export * from './subjects/media.subjects';
 export * from './subjects/storage-migration.subjects';
+export * from './subjects/infra.subjects';
+export * from './subjects/infra-admin.subjects';
 export * from './media-streams.port';
+export * from './data-transfer.port';
+export * from './subjects/infra-jobs.subjects';

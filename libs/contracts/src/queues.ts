@@ -9,3 +9,6 @@ export enum QueueName {
   InfraJobs = 'infra-jobs',
 }
 export const QUEUE_NAMES = Object.values(QueueName);
+
+/** Retries of a `messages-send` job: the row decides what a try does, so retrying is always safe. */
+export const SEND_JOB_OPTIONS = { attempts: 20, backoff: { type: 'exponential', delayMs: 500 } } as const;

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { HealthSubjects } from './subjects/health.subjects';
+import { InfraSubjects } from './subjects/infra.subjects';
+import { InfraJobsSubjects } from './subjects/infra-jobs.subjects';
+import { InfraAdminSubjects } from './subjects/infra-admin.subjects';
 import { MediaSubjects } from './subjects/media.subjects';
 import { SessionSubjects } from './subjects/session.subjects';
 import { SimulatorSubjects } from './subjects/simulator.subjects';
@@ -12,6 +15,9 @@ import { StorageMigrationSubjects } from './subjects/storage-migration.subjects'
  */
 export const SubjectMap = {
   ...HealthSubjects,
+  ...InfraSubjects,
+  ...InfraJobsSubjects,
+  ...InfraAdminSubjects,
   ...MediaSubjects,
   ...SessionSubjects,
   ...SimulatorSubjects,

@@ -21,6 +21,7 @@ export * from './entities/audit-log.entity';
 export { SchemaInfoEntity } from './entities/schema-info.entity';
 export * from './repositories/session.repository';
 export * from './repositories/message.repository';
+export { toMessageView } from './repositories/message-view';
 export * from './repositories/message-batch.repository';
 export * from './repositories/api-key.repository';
 export * from './repositories/audit-log.repository';

@@ -18,8 +18,9 @@ export async function prepareDatabase(orm: MikroORM, config: DatabaseConfig, opt
   if (config.DATABASE_TYPE === 'sqlite') {
     const version = await assertSchemaNotNewer(orm);
     if (config.DATABASE_SYNCHRONIZE) {
-      // safe + no table drops: tables of other releases' or services' entities are left alone.
-      await orm.schema.updateSchema({ safe: true, dropTables: false });
+      // A database already at this version is left alone: the diff of a SQLite schema is never
+      // empty (check constraints do not round-trip), and each rebuild rewrites whole tables.
+      if (version !== SCHEMA_VERSION) await syncSqliteSchema(orm);
       await stampSchemaVersion(orm.em);
     } else if (version === undefined || version < SCHEMA_VERSION) {
       throw DatabaseError.unavailable(
@@ -38,5 +39,31 @@ export async function prepareDatabase(orm: MikroORM, config: DatabaseConfig, opt
   const pending = await pendingMigrations(orm);
   if (pending.length > 0) {
     throw DatabaseError.unavailable(`waiting for migrations to be applied: ${pending.join(', ')}`);
+  }
+}
+
+/**
+ * Brings a SQLite database to the entities' schema. SQLite alters most columns by rebuilding
+ * the table (create a copy, copy rows, drop the old one, rename), and dropping a parent table
+ * with foreign keys on cascades to every child row. So the statements run with foreign keys
+ * off, outside any transaction (the pragma is ignored inside one), and the result is checked
+ * with `foreign_key_check` before they are turned back on.
+ * Safe mode, no table drops: tables of other releases' or services' entities are left alone.
+ */
+async function syncSqliteSchema(orm: MikroORM): Promise<void> {
+  const sql = await orm.schema.getUpdateSchemaSQL({ safe: true, dropTables: false, wrap: false });
+  if (sql.trim() === '') return;
+  const connection = orm.em.getConnection();
+  // The generated rebuilds turn foreign keys back on after each table: keep them off throughout.
+  const statements = sql.replace(/pragma foreign_keys = o(n|ff);/gi, '');
+  await connection.execute('pragma foreign_keys = off');
+  try {
+    await orm.schema.execute(statements);
+    const violations = await connection.execute<unknown[]>('pragma foreign_key_check');
+    if (violations.length > 0) {
+      throw DatabaseError.unavailable(`the SQLite schema update left ${violations.length} row(s) breaking a foreign key`);
+    }
+  } finally {
+    await connection.execute('pragma foreign_keys = on');
   }
 }

@@ -13,3 +13,4 @@ export * from './queue/queue-logger';
 export * from './queue/queue.factory';
 export * from './queue/memory-queue.adapter';
 export * from './queue/bullmq-queue.adapter';
+export { SESSION_ID_CONTEXT_KEY, type TraceCarrier, extractTraceCarrier, injectTraceCarrier } from './tracing/message-tracing';

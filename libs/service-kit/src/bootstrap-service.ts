@@ -16,6 +16,9 @@ import { MetricsService } from './metrics/metrics.service';
 import { ServiceContext } from './service-context';
 import { ServiceKitModule } from './service-kit.module';
 import { ServiceLogger, createServiceLogger } from './service-logger';
+import { registerSecretValues } from './logging/secret-redaction';
+import { installRequestTracing } from './tracing/http-request-tracing';
+import { startTracing } from './tracing/tracing-setup';
 
 /** `HTTP_PORT` defaults of the services run alone; the gateway listens on `PORT`. */
 export const DEFAULT_HTTP_PORTS: Record<Exclude<ServiceName, 'gateway'>, number> = {
@@ -65,7 +68,17 @@ class ServiceRootModule {}
  */
 export async function bootstrapService(options: BootstrapServiceOptions): Promise<ServiceHandle> {
   const { service, config } = options;
-  const logger = options.logger ?? createServiceLogger(service, config.LOG_LEVEL);
+  const context = ServiceContext.create(service, config);
+  registerSecretValues(config);
+  const logger = options.logger ?? createServiceLogger(service, config.LOG_LEVEL, { instance: context.instanceId });
+  logger.bindInstance(context.instanceId);
+  // Once per process; a process handed a shared bus runs several services, so it is named after the product.
+  const tracing = startTracing({
+    serviceName: options.bus ? 'plugboard' : service,
+    version: context.version,
+    instanceId: context.instanceId,
+    endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+  });
   const bus = options.bus ?? createBus(config, service, logger);
   const queue = options.queue ?? createQueue(config, logger);
   const database = options.database ?? (await createServiceDatabase(service, config, logger));
@@ -74,7 +87,6 @@ export async function bootstrapService(options: BootstrapServiceOptions): Promis
     if (!options.queue) await queue.close();
     if (!options.bus) await bus.close();
   };
-  const context = ServiceContext.create(service, config);
   const metrics = new MetricsService(service);
   const metricsHub = options.metricsHub ?? new MetricsHub();
   // Before listening, so the first scrape already sees this service.
@@ -94,6 +106,8 @@ export async function bootstrapService(options: BootstrapServiceOptions): Promis
     // bodyParser: false — hardenHttp installs the JSON and form parsers with BODY_SIZE_LIMIT instead.
     app = await NestFactory.create<NestFastifyApplication>(root, new FastifyAdapter(), { logger, abortOnError: false, bodyParser: false });
     app.useGlobalFilters(new CodedExceptionFilter(logger));
+    // First, so every later hook and handler runs with the request id and span active.
+    installRequestTracing(app.getHttpAdapter().getInstance(), { service, logDebug: (line) => logger.debug(line, 'Http') });
     hardenHttp(app.getHttpAdapter().getInstance(), config.BODY_SIZE_LIMIT);
     installHttpMetrics(app.getHttpAdapter().getInstance(), metrics);
     await optionalProvider(app, HttpAppConfigurer)?.configure(app);
@@ -117,6 +131,7 @@ export async function bootstrapService(options: BootstrapServiceOptions): Promis
         await nest.close();
         metricsHub.remove(metrics);
         await owned();
+        await tracing.flush();
       },
     };
   } catch (error) {

@@ -12,4 +12,8 @@ export * from './http-app-configurer';
 export * from './http-hardening';
 export * from './graceful-shutdown';
 export * from './run-service-main';
+export { listenForRestart } from './restart-listener';
 export { installRawStreamBody, originalContentType } from './raw-stream-body';
+export { HttpMediaStreams, type HttpMediaStreamsOptions } from './media/http-media-streams.adapter';
+export { MediaStreamsSwitch } from './media/media-streams.switch';
+export { INTERNAL_TOKEN_HEADER, InternalTokenGuard } from './internal/internal-token.guard';

@@ -33,6 +33,18 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.SsrfBlocked]: 400,
   [ErrorCode.SendFailed]: 502,
   [ErrorCode.EngineFailed]: 503,
+  [ErrorCode.ImportTruncated]: 400,
+  [ErrorCode.ImportInvalid]: 422,
+  [ErrorCode.ImportConflict]: 409,
+  [ErrorCode.ImportFormatNewer]: 422,
+  [ErrorCode.ImportSchemaMismatch]: 409,
+  [ErrorCode.ImportRedacted]: 422,
+  [ErrorCode.ImportPassphrase]: 400,
+  [ErrorCode.InfraBusy]: 409,
+  [ErrorCode.SessionsRunning]: 409,
+  [ErrorCode.JobCancelled]: 409,
+  [ErrorCode.SessionNotReady]: 409,
+  [ErrorCode.MediaNotFound]: 404,
 };
 
 const ERROR_CODES = new Set<string>(Object.values(ErrorCode));

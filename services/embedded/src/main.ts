@@ -2,12 +2,14 @@ import 'reflect-metadata';
 import { loadConfigOrExit } from '@plugboard/config';
 import { Database } from '@plugboard/database';
 import { createBus, createQueue } from '@plugboard/messaging';
-import { MetricsHub, ServiceHandle, bootstrapService, createServiceLogger, installGracefulShutdown } from '@plugboard/service-kit';
-import { AdminKey, GatewayModule, MediaStreamsSwitch } from '@plugboard/gateway';
-import { MediaStreams } from '@plugboard/contracts';
+import { MediaStreamsSwitch, MetricsHub, ServiceHandle, bootstrapService, createServiceLogger, installGracefulShutdown } from '@plugboard/service-kit';
+import { AdminKey, DataTransferSwitch, GatewayModule } from '@plugboard/gateway';
+import { DataTransfer, MediaStreams } from '@plugboard/contracts';
 import { InfraAdminModule } from '@plugboard/infra-admin';
 import { MediaServiceModule } from '@plugboard/media-service';
 import { SessionWorkerModule } from '@plugboard/session-worker';
+import { SERVICE_NAMES } from '@plugboard/contracts';
+import { listenForRestart } from '@plugboard/service-kit';
 
 /**
  * `npm start`: the four services in one process over one in-process bus and one in-process
@@ -15,7 +17,7 @@ import { SessionWorkerModule } from '@plugboard/session-worker';
  */
 async function main(): Promise<void> {
   const config = loadConfigOrExit({ env: { BUS_TYPE: 'memory', QUEUE_TYPE: 'memory', ...process.env } });
-  const logger = createServiceLogger('embedded', config.LOG_LEVEL);
+  const logger = createServiceLogger('embedded', config.LOG_LEVEL, { config });
   const bus = createBus(config, 'embedded', logger);
   const queue = createQueue(config, logger);
   // One process, one database connection: it applies migrations itself (no infra-admin elsewhere).
@@ -34,19 +36,27 @@ async function main(): Promise<void> {
   try {
     await database.start();
     handles.push(await bootstrapService({ service: 'gateway', module: GatewayModule, config, bus, queue, database, metricsHub, listen: true }));
-    handles.push(await bootstrapService({ service: 'session-worker', module: SessionWorkerModule, config, bus, queue, database, metricsHub, listen: false }));
+    // The media-service before the session-worker: a session may receive media as soon as it runs.
     const media = await bootstrapService({ service: 'media-service', module: MediaServiceModule, config, bus, queue, database, metricsHub, listen: false });
     handles.push(media);
-    // No internal HTTP port in one process: the gateway calls the media-service's streams directly.
-    handles[0].app.get(MediaStreamsSwitch).use(media.app.get(MediaStreams));
-    handles.push(await bootstrapService({ service: 'infra-admin', module: InfraAdminModule, config, bus, queue, database, metricsHub, listen: false }));
+    // No internal HTTP port in one process: the gateway and the session-worker call the media-service's streams directly.
+    const inProcessMedia = media.app.get(MediaStreams);
+    handles[0].app.get(MediaStreamsSwitch).use(inProcessMedia);
+    const worker = await bootstrapService({ service: 'session-worker', module: SessionWorkerModule, config, bus, queue, database, metricsHub, listen: false });
+    worker.app.get(MediaStreamsSwitch).use(inProcessMedia);
+    // Closed before the media-service it streams to.
+    handles.splice(1, 0, worker);
+    const infra = await bootstrapService({ service: 'infra-admin', module: InfraAdminModule, config, bus, queue, database, metricsHub, listen: false });
+    handles.push(infra);
+    // Data export/import streams too: the gateway calls infra-admin's classes directly.
+    handles[0].app.get(DataTransferSwitch).use(infra.app.get(DataTransfer));
   } catch (error) {
     logger.error(`failed to start: ${error instanceof Error ? error.message : String(error)}`);
     await closeAll().catch(() => undefined);
     process.exit(1);
   }
 
-  installGracefulShutdown({
+  const uninstallShutdown = installGracefulShutdown({
     logger,
     timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     beginShutdown: () => handles.forEach((h) => h.beginShutdown()),
@@ -57,11 +67,26 @@ async function main(): Promise<void> {
   const key = gateway.app.get(AdminKey);
   logger.log(`Plugboard ${gateway.context.version} is up (bus: ${bus.plug}, queue: ${queue.plug})`);
   logger.log(`Gateway: ${gateway.url}`);
-  logger.log(
-    key.source === 'env'
-      ? 'Admin API key: from API_MASTER_KEY'
-      : `Admin API key (${key.source === 'generated' ? 'generated, saved in' : 'read from'} ${key.file}): ${key.value}`,
-  );
+  if (key.source === 'generated') {
+    // The one intended disclosure of a secret in the logs: a key generated on first boot is
+    // printed once, so a new user can call the API at all. It is no configured value, so the
+    // logger's redaction lets it through; every later boot prints only where the key is.
+    logger.log(`Admin API key (generated, saved in ${key.file}): ${key.value}`);
+  } else {
+    logger.log(key.source === 'env' ? 'Admin API key: from API_MASTER_KEY' : `Admin API key: read from ${key.file}`);
+  }
+
+  // Restart requested (ORCHESTRATOR=none): all four close and boot again in this process, same PID
+  // and port, with the configuration loaded again, so a new .env.generated applies.
+  await listenForRestart(bus, SERVICE_NAMES, () => {
+    uninstallShutdown();
+    handles.forEach((h) => h.beginShutdown());
+    logger.log('restarting in place');
+    void closeAll().then(main, (error: unknown) => {
+      logger.error(`restart failed while closing: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    });
+  }, logger);
 }
 
 void main();

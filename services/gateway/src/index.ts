@@ -1,3 +1,4 @@
 export * from './gateway.module';
 export * from './auth/admin-key';
-export { MediaStreamsSwitch } from './media/media-streams.switch';
+export { DataTransferSwitch } from './infra/data-transfer.switch';
+export { EventStreams } from './events/event-streams';

@@ -1,8 +1,11 @@
-import type { EntityManager, MikroORM } from '@mikro-orm/core';
+import type { EntityData, EntityManager, MikroORM } from '@mikro-orm/core';
+import { ErrorCode } from '@plugboard/contracts';
+import { DatabaseError } from '../database.errors';
 import { MessageBatchEntity } from '../entities/message-batch.entity';
-import { MessageEntity, type MessageStatus } from '../entities/message.entity';
+import { MessageEntity, type MessageStatus, type MessageType } from '../entities/message.entity';
 import { guardDriverErrors } from './guard-driver-errors';
 import type { MessageRepository } from './message.repository';
+import { timeOrderedId } from './time-ordered-id';
 
 export interface NewMessageBatch {
   sessionId: string;
@@ -20,8 +23,37 @@ export interface MessageBatchProgress {
   pending: number;
 }
 
+/** One message of a new batch: the columns of an outgoing row (session and batch come from the batch). */
+export interface NewBatchMessage {
+  chatId: string;
+  from: string;
+  to: string;
+  type: MessageType;
+  body?: string | null;
+  mediaId?: string | null;
+  payload?: Record<string, unknown>;
+}
+
+/** One line of a batch's per-message results. */
+export interface BatchMessageResult {
+  id: string;
+  to: string;
+  status: MessageStatus;
+  failureReason: string | null;
+}
+
+export interface BatchMessagePage {
+  items: BatchMessageResult[];
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
 const SENT: MessageStatus[] = ['sent', 'delivered', 'read'];
 const CANCEL_PAGE = 500;
+// Rows per INSERT: ~20 columns each keeps a statement far below SQLite's and PostgreSQL's bind limits.
+const INSERT_CHUNK = 250;
+const DEFAULT_RESULTS_PAGE = 500;
+const MAX_RESULTS_PAGE = 1_000;
 
 /** Bulk sends. Counts are derived from messages by `batch_id` rather than stored, so they never drift. */
 export class MessageBatchRepository {
@@ -36,6 +68,72 @@ export class MessageBatchRepository {
       const batch = em.create(MessageBatchEntity, { sessionId: input.sessionId, total: input.total, delayMs: input.delayMs });
       await em.persistAndFlush(batch);
       return batch;
+    });
+  }
+
+  /**
+   * Writes the batch and all its `pending` rows in one transaction (multi-row inserts), so a
+   * bulk send is either wholly accepted or not at all. Row i is due at `now + i × delayMs`;
+   * ids are time-ordered UUIDs that sort in submission order, which keeps the order of a
+   * batch's messages to one chat even when they share a due time.
+   */
+  createWithMessages(input: NewMessageBatch, rows: readonly NewBatchMessage[]): Promise<{ batch: MessageBatchEntity; messageIds: string[] }> {
+    if (rows.length === 0) return Promise.reject(new DatabaseError(ErrorCode.ValidationFailed, 'a batch needs at least one message'));
+    return guardDriverErrors(() =>
+      this.orm.em.fork().transactional(async (em) => {
+        const now = new Date();
+        const batch = em.create(MessageBatchEntity, {
+          sessionId: input.sessionId,
+          total: rows.length,
+          delayMs: input.delayMs,
+          createdAt: now,
+          updatedAt: now,
+        });
+        await em.flush();
+        const ids = rows.map(() => timeOrderedId(now.getTime()));
+        const timeline = [{ status: 'pending' as const, at: now.toISOString() }];
+        for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
+          const chunk: EntityData<MessageEntity>[] = rows.slice(start, start + INSERT_CHUNK).map((row, offset) => {
+            const index = start + offset;
+            return {
+              id: ids[index],
+              sessionId: input.sessionId,
+              chatId: row.chatId,
+              from: row.from,
+              to: row.to,
+              type: row.type,
+              body: row.body ?? null,
+              mediaId: row.mediaId ?? null,
+              payload: row.payload ?? {},
+              direction: 'outgoing',
+              status: 'pending',
+              batchId: batch.id,
+              timeline,
+              createdAt: now,
+              updatedAt: now,
+              dueAt: new Date(now.getTime() + index * input.delayMs),
+            };
+          });
+          await em.insertMany(MessageEntity, chunk);
+        }
+        return { batch, messageIds: ids };
+      }),
+    );
+  }
+
+  /** Per-message results of a batch in submission order, keyset-paginated on the message id. */
+  listMessages(batchId: string, options: { limit?: number; cursor?: string } = {}): Promise<BatchMessagePage> {
+    return guardDriverErrors(async () => {
+      const limit = Math.min(Math.max(options.limit ?? DEFAULT_RESULTS_PAGE, 1), MAX_RESULTS_PAGE);
+      const after = options.cursor === undefined ? undefined : decodeBatchCursor(options.cursor);
+      const rows = await this.em().find(
+        MessageEntity,
+        after === undefined ? { batchId } : { batchId, id: { $gt: after } },
+        { fields: ['id', 'to', 'status', 'failureReason'], orderBy: { id: 'asc' }, limit: limit + 1 },
+      );
+      const items = rows.slice(0, limit).map((m) => ({ id: m.id, to: m.to, status: m.status, failureReason: m.failureReason ?? null }));
+      const last = items[items.length - 1];
+      return { items, nextCursor: rows.length > limit && last ? Buffer.from(last.id).toString('base64url') : null };
     });
   }
 
@@ -92,4 +190,10 @@ export class MessageBatchRepository {
   private em(): EntityManager {
     return this.orm.em.fork();
   }
+}
+
+function decodeBatchCursor(raw: string): string {
+  const id = Buffer.from(raw, 'base64url').toString('utf8');
+  if (!/^[0-9a-f-]{36}$/.test(id)) throw new DatabaseError(ErrorCode.ValidationFailed, 'invalid batch cursor', { cursor: raw });
+  return id;
 }

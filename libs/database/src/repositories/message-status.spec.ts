@@ -23,4 +23,15 @@ describe('canTransition', () => {
     expect(canTransition({ status: 'failed' }, 'sending', 9)).toBe(false);
     expect(canTransition({ status: 'sending' }, 'pending')).toBe(false);
   });
+
+  it('puts a send back to pending only for the generation that took it (a retry after an engine error)', () => {
+    expect(canTransition({ status: 'sending', leaseGeneration: 4 }, 'pending', 4)).toBe(true);
+    expect(canTransition({ status: 'sending', leaseGeneration: 4 }, 'pending', 3)).toBe(false);
+    expect(canTransition({ status: 'sending', leaseGeneration: 4 }, 'pending', 5)).toBe(false);
+    expect(canTransition({ status: 'sending', leaseGeneration: 4 }, 'pending')).toBe(false);
+    expect(canTransition({ status: 'sending', leaseGeneration: null }, 'pending', 4)).toBe(false);
+    expect(canTransition({ status: 'pending', leaseGeneration: 4 }, 'pending', 4)).toBe(false);
+    expect(canTransition({ status: 'sent', leaseGeneration: 4 }, 'pending', 4)).toBe(false);
+    expect(canTransition({ status: 'failed', leaseGeneration: 4 }, 'pending', 4)).toBe(false);
+  });
 });

@@ -12,13 +12,17 @@ export interface TransitionSubject {
  * Whether a message in `current` may move to `to`. Acks only move forward (a late
  * `delivered` after `read` is ignored); `sending` needs a lease generation and may be taken
  * again only by a newer generation (a takeover resending after reconciliation); `failed`
- * ends pending or in-flight messages only.
+ * ends pending or in-flight messages only. `sending` goes back to `pending` only by the
+ * generation that took it, after the engine definitely refused the send (a retry): any
+ * other worker could not know that no send is on its way, and must reconcile instead.
  */
 export function canTransition(current: TransitionSubject, to: MessageStatus, generation?: number): boolean {
   const from = current.status;
   if (from === 'failed') return false;
   if (to === 'failed') return from === 'pending' || from === 'sending';
-  if (to === 'pending') return false;
+  if (to === 'pending') {
+    return from === 'sending' && generation !== undefined && generation === current.leaseGeneration;
+  }
   if (to === 'sending') {
     if (generation === undefined) return false;
     if (from === 'pending') return true;

@@ -19,6 +19,7 @@ import { SessionEntity } from '../entities/session.entity';
 import { guardDriverErrors } from './guard-driver-errors';
 import { decodeMessageCursor, encodeMessageCursor } from './message-cursor';
 import { canTransition } from './message-status';
+import { timeOrderedId } from './time-ordered-id';
 
 interface NewMessageBase {
   sessionId: string;
@@ -76,6 +77,14 @@ export interface MessageHistoryQuery {
   cursor?: string;
 }
 
+export interface DueQuery {
+  /** Rows due at or before this instant. */
+  now: Date;
+  limit: number;
+  /** Rows the caller already holds (in its send lanes): left out. */
+  excludeIds?: Iterable<string>;
+}
+
 export interface MessagePage {
   items: MessageEntity[];
   /** Pass back as `cursor` for the next (older) page; null on the last page. */
@@ -108,6 +117,8 @@ export class MessageRepository {
       const now = new Date();
       return this.insertOrFind(
         {
+          // Time-ordered: equal timestamps still sort in accept order (see listDue).
+          id: timeOrderedId(now.getTime()),
           ...base(input),
           direction: 'outgoing',
           status: 'pending',
@@ -225,11 +236,75 @@ export class MessageRepository {
     );
   }
 
+  /**
+   * Pending outgoing rows of a session that are due, in send order: (dueAt, createdAt, id).
+   * Ids are time-ordered (see `insertPending`), so rows accepted in one millisecond keep
+   * their accept order; per-chat order follows from this order.
+   */
+  listDue(sessionId: string, query: DueQuery): Promise<MessageEntity[]> {
+    return guardDriverErrors(() => {
+      const where: FilterQuery<MessageEntity> = { sessionId, status: 'pending', dueAt: { $lte: query.now } };
+      const exclude = [...(query.excludeIds ?? [])];
+      if (exclude.length) where.id = { $nin: exclude };
+      return this.em().find(MessageEntity, where, {
+        orderBy: { dueAt: 'asc', createdAt: 'asc', id: 'asc' },
+        limit: Math.max(1, query.limit),
+      });
+    });
+  }
+
+  /** When the next pending row of a session falls due after `after` (bulk spacing), or null when none does. */
+  nextDueAt(sessionId: string, after: Date): Promise<Date | null> {
+    return guardDriverErrors(async () => {
+      const next = await this.em().findOne(
+        MessageEntity,
+        { sessionId, status: 'pending', dueAt: { $gt: after } },
+        { orderBy: { dueAt: 'asc' }, fields: ['id', 'dueAt'] },
+      );
+      return next?.dueAt ?? null;
+    });
+  }
+
   /** Rows caught mid-send (a crash or takeover): to reconcile with the engine before any resend. */
   listSendingForSession(sessionId: string): Promise<MessageEntity[]> {
     return guardDriverErrors(() =>
       this.em().find(MessageEntity, { sessionId, status: 'sending' }, { orderBy: { createdAt: 'asc', id: 'asc' } }),
     );
+  }
+
+  /** Links a stored file to a message (inbound media, once its bytes are in the media-service); the updated row. */
+  attachMedia(id: string, mediaId: string): Promise<MessageEntity | null> {
+    return guardDriverErrors(async () => {
+      await this.em().nativeUpdate(MessageEntity, { id }, { mediaId, updatedAt: new Date() });
+      return this.em().findOne(MessageEntity, { id });
+    });
+  }
+
+  /** Adds `fields` to a message's payload, keeping the rest (e.g. why its media could not be stored); the updated row. */
+  mergePayload(id: string, fields: Record<string, unknown>): Promise<MessageEntity | null> {
+    return guardDriverErrors(async () => {
+      const current = await this.em().findOne(MessageEntity, { id });
+      if (!current) return null;
+      const payload = { ...current.payload, ...fields };
+      await this.em().nativeUpdate(MessageEntity, { id }, { payload, updatedAt: new Date() });
+      return Object.assign(current, { payload });
+    });
+  }
+
+  /**
+   * Marks a message revoked (deleted for everyone) once: the first revocation time stays.
+   * `message` is null when no row has that WhatsApp id; `changed` is false when it was already revoked.
+   */
+  markRevoked(sessionId: string, waMessageId: string, at: Date): Promise<{ message: MessageEntity | null; changed: boolean }> {
+    return guardDriverErrors(async () => {
+      const updated = await this.em().nativeUpdate(
+        MessageEntity,
+        { sessionId, waMessageId, revokedAt: null },
+        { revokedAt: at, updatedAt: new Date() },
+      );
+      const message = await this.em().findOne(MessageEntity, { sessionId, waMessageId });
+      return { message, changed: updated === 1 };
+    });
   }
 
   private async insertOrFind(data: EntityData<MessageEntity>, unique?: FilterQuery<MessageEntity>): Promise<InsertResult> {

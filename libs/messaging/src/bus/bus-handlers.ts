@@ -2,6 +2,7 @@ import { ErrorCode, ReplyOf, RequestOf, RequestSubject } from '@plugboard/contra
 import { decodeJson, encodeErrorReply, encodeReply, validateRequest } from './bus-codec';
 import { BusLogger, errorMessage } from './bus-logger';
 import type { MessageContext } from './bus.port';
+import { withPayloadSession } from '../tracing/message-tracing';
 
 /**
  * Turns request bytes into reply bytes; shared by every plug so all answer alike. A handler
@@ -40,7 +41,7 @@ export function createResponder<S extends RequestSubject>(
     }
     let result: Promise<ReplyOf<S>> | ReplyOf<S>;
     try {
-      result = handler(payload, { subject: wireSubject });
+      result = withPayloadSession(payload, () => handler(payload, { subject: wireSubject }));
     } catch (error) {
       return fail(error);
     }
@@ -66,7 +67,8 @@ export function createListener(
   const fail = (error: unknown) => logger.error(`bus: subscriber of "${pattern}" failed: ${errorMessage(error)}`);
   return (data, subject) => {
     try {
-      const result = handler(decodeJson(data, subject), { subject });
+      const payload = decodeJson(data, subject);
+      const result = withPayloadSession(payload, () => handler(payload, { subject }));
       if (result) result.catch(fail);
     } catch (error) {
       fail(error);

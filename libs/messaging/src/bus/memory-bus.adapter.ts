@@ -16,6 +16,15 @@ import {
 } from './bus.port';
 import { MemoryEventLog } from './memory-event-log';
 import { compileSubjectPattern } from './subject-match';
+import {
+  SpanKind,
+  type TraceCarrier,
+  eventSpanOptions,
+  extractTraceCarrier,
+  inSpan,
+  injectTraceCarrier,
+  isTracedSubject,
+} from '../tracing/message-tracing';
 
 export interface MemoryBusOptions {
   /** How many events the replay log keeps (oldest dropped first). Default 100 000. */
@@ -29,6 +38,8 @@ interface WireMessage {
   subject: string;
   data: Uint8Array;
   reply?: (data: Uint8Array) => void;
+  /** Trace context carried beside the payload, as the NATS plug carries it in headers. */
+  trace?: TraceCarrier;
 }
 
 interface Subscriber {
@@ -81,6 +92,13 @@ export class MemoryBusAdapter extends BusPort {
   /** First reply wins; no subscriber at all is `BUS_NO_RESPONDERS`, silence past the deadline `BUS_TIMEOUT`. */
   request<S extends RequestSubject>(subject: S, payload: RequestOf<S>, options: RequestOptions = {}): Promise<ReplyOf<S>> {
     const wire = options.subject ?? subject;
+    if (!isTracedSubject(subject)) return this.untracedRequest(subject, wire, payload, options);
+    return inSpan(`bus request ${subject}`, { kind: SpanKind.CLIENT, attributes: { 'messaging.destination.name': wire } }, () =>
+      this.untracedRequest(subject, wire, payload, options),
+    );
+  }
+
+  private untracedRequest<S extends RequestSubject>(subject: S, wire: string, payload: RequestOf<S>, options: RequestOptions): Promise<ReplyOf<S>> {
     const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
     return new Promise((resolve, reject) => {
       this.assertOpen(wire);
@@ -100,7 +118,7 @@ export class MemoryBusAdapter extends BusPort {
           reject(error);
         }
       };
-      if (this.dispatch({ subject: wire, data, reply }) === 0) {
+      if (this.dispatch({ subject: wire, data, reply, trace: injectTraceCarrier() }) === 0) {
         settled = true;
         clearTimeout(timer);
         reject(BusError.noResponders(wire));
@@ -132,7 +150,7 @@ export class MemoryBusAdapter extends BusPort {
         }
         if (options.expected !== undefined && replies.length >= options.expected) finish();
       };
-      if (this.dispatch({ subject: wire, data, reply }) === 0) finish();
+      if (this.dispatch({ subject: wire, data, reply, trace: injectTraceCarrier() }) === 0) finish();
     });
   }
 
@@ -144,15 +162,19 @@ export class MemoryBusAdapter extends BusPort {
   ): Promise<BusSubscription> {
     const pattern = options.subject ?? subject;
     const respond: Responder = createResponder(subject, pattern, handler, this.logger);
+    const traced = isTracedSubject(subject);
     return this.addSubscriber(pattern, options.queue, (message) => {
-      void Promise.resolve(respond(message.data, message.subject)).then((data) => message.reply?.(data));
+      const answer = () => void Promise.resolve(respond(message.data, message.subject)).then((data) => message.reply?.(data));
+      if (!traced) return answer();
+      const attributes = { 'messaging.destination.name': message.subject };
+      inSpan(`bus handle ${subject}`, { kind: SpanKind.SERVER, parent: extractTraceCarrier(message.trace), attributes }, answer);
     });
   }
 
   /** Delivers a copy of `data` (through JSON, as on the wire) to every matching subscriber. */
   async publish(subject: string, data: unknown): Promise<void> {
     this.assertOpen(subject);
-    this.dispatch({ subject, data: encodeJson(data) });
+    this.dispatch({ subject, data: encodeJson(data), trace: injectTraceCarrier() });
   }
 
   /** Subscribes with NATS wildcards; handler errors are logged and the subscription stays. */
@@ -162,7 +184,13 @@ export class MemoryBusAdapter extends BusPort {
     options: { queue?: string } = {},
   ): Promise<BusSubscription> {
     const listen = createListener(pattern, handler, this.logger);
-    return this.addSubscriber(pattern, options.queue, (message) => listen(message.data, message.subject));
+    return this.addSubscriber(pattern, options.queue, (message) =>
+      inSpan(
+        `bus receive ${pattern}`,
+        { kind: SpanKind.CONSUMER, parent: extractTraceCarrier(message.trace), attributes: { 'messaging.destination.name': message.subject } },
+        () => listen(message.data, message.subject),
+      ),
+    );
   }
 
   /** Appends to the in-memory log (de-duplicated by event id) and wakes the readers. */
@@ -170,9 +198,12 @@ export class MemoryBusAdapter extends BusPort {
     const valid = validateEvent(event);
     const subject = eventSubject(valid.sessionId, valid.type);
     this.assertOpen(subject);
-    const seq = this.events.append({ id: valid.id, subject, occurredAtMs: Date.parse(valid.occurredAt), data: encodeJson(valid) });
-    for (const reader of this.readers) this.pump(reader);
-    return seq;
+    return inSpan(`event publish ${valid.type}`, eventSpanOptions(SpanKind.PRODUCER, valid.id, subject, valid.sessionId), () => {
+      const stored = { id: valid.id, subject, occurredAtMs: Date.parse(valid.occurredAt), data: encodeJson(valid), trace: injectTraceCarrier() };
+      const seq = this.events.append(stored);
+      for (const reader of this.readers) this.pump(reader);
+      return seq;
+    });
   }
 
   /** Replays from a sequence or from the first event that occurred at/after `fromTime`, then follows. */
@@ -281,7 +312,9 @@ export class MemoryBusAdapter extends BusPort {
           const stored = this.events.get(reader.cursor++);
           if (!stored || !reader.matches(stored.subject)) continue;
           try {
-            await reader.handler(decodeJson(stored.data) as EventEnvelope, { seq: stored.seq, subject: stored.subject });
+            const event = decodeJson(stored.data) as EventEnvelope;
+            const span = eventSpanOptions(SpanKind.CONSUMER, event.id, stored.subject, event.sessionId, extractTraceCarrier(stored.trace));
+            await inSpan(`event receive ${event.type}`, span, () => reader.handler(event, { seq: stored.seq, subject: stored.subject }));
           } catch (error) {
             this.logger.error(`bus: event subscriber failed on seq ${stored.seq}: ${errorMessage(error)}`);
           }
@@ -298,3 +331,4 @@ export class MemoryBusAdapter extends BusPort {
     if (this.current === 'connecting') throw BusError.unavailable('connect() was not called', subject);
   }
 }
+

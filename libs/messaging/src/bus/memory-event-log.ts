@@ -1,3 +1,5 @@
+import type { TraceCarrier } from '../tracing/message-tracing';
+
 /** One stored event: its bytes as published, and what replay needs to find it. */
 export interface StoredEvent {
   seq: number;
@@ -5,6 +7,8 @@ export interface StoredEvent {
   subject: string;
   occurredAtMs: number;
   data: Uint8Array;
+  /** Trace context of the publisher, kept beside the bytes as NATS keeps it in headers. */
+  trace?: TraceCarrier;
 }
 
 /**

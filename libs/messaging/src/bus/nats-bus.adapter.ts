@@ -15,6 +15,7 @@ import {
   JetStreamClient,
   JetStreamManager,
   JsMsg,
+  MsgHdrs,
   NatsError,
   NatsConnection,
   OrderedConsumerOptions,
@@ -22,6 +23,7 @@ import {
   StorageType,
   connect,
   createInbox,
+  headers as createHeaders,
   nanos,
 } from 'nats';
 import { decodeJson, decodeReply, encodeJson, validateEvent } from './bus-codec';
@@ -39,6 +41,14 @@ import {
   MessageContext,
   RequestOptions,
 } from './bus.port';
+import {
+  SpanKind,
+  eventSpanOptions,
+  extractTraceCarrier,
+  inSpan,
+  injectTraceCarrier,
+  isTracedSubject,
+} from '../tracing/message-tracing';
 
 export interface NatsBusOptions {
   servers: string[];
@@ -78,8 +88,8 @@ export class NatsBusAdapter extends BusPort {
   private current: BusState = 'connecting';
   private readonly logger: BusLogger;
   private readonly prefix: string;
-  /** Published subjects and payloads, alternating, waiting for the next hand-off to the client. */
-  private readonly outbox: Array<string | Uint8Array> = [];
+  /** Published subject, payload and headers, in threes, waiting for the next hand-off to the client. */
+  private readonly outbox: Array<string | Uint8Array | MsgHdrs | undefined> = [];
 
   constructor(private readonly options: NatsBusOptions) {
     super();
@@ -99,11 +109,18 @@ export class NatsBusAdapter extends BusPort {
   /** `nc.request` with a deadline; NATS errors become `BUS_TIMEOUT` / `BUS_NO_RESPONDERS` / `BUS_UNAVAILABLE`. */
   async request<S extends RequestSubject>(subject: S, payload: RequestOf<S>, options: RequestOptions = {}): Promise<ReplyOf<S>> {
     const wire = options.subject ?? subject;
+    if (!isTracedSubject(subject)) return this.untracedRequest(subject, wire, payload, options);
+    return inSpan(`bus request ${subject}`, { kind: SpanKind.CLIENT, attributes: { 'messaging.destination.name': wire } }, () =>
+      this.untracedRequest(subject, wire, payload, options),
+    );
+  }
+
+  private async untracedRequest<S extends RequestSubject>(subject: S, wire: string, payload: RequestOf<S>, options: RequestOptions): Promise<ReplyOf<S>> {
     const timeout = options.timeoutMs ?? this.options.requestTimeoutMs;
     const nc = this.writer(wire);
     let data: Uint8Array;
     try {
-      ({ data } = await nc.request(this.prefix + wire, encodeJson(payload), { timeout }));
+      ({ data } = await nc.request(this.prefix + wire, encodeJson(payload), { timeout, headers: traceHeaders() }));
     } catch (error) {
       throw toBusError(error, wire, timeout);
     }
@@ -139,7 +156,7 @@ export class NatsBusAdapter extends BusPort {
         },
       });
       try {
-        nc.publish(this.prefix + wire, encodeJson(payload), { reply: inbox });
+        nc.publish(this.prefix + wire, encodeJson(payload), { reply: inbox, headers: traceHeaders() });
       } catch (error) {
         done = true;
         clearTimeout(timer);
@@ -159,15 +176,22 @@ export class NatsBusAdapter extends BusPort {
     const nc = this.writer(pattern);
     const respond = createResponder(subject, pattern, handler, this.logger);
     const wildcard = hasWildcard(pattern);
+    const traced = isTracedSubject(subject);
     const sub = nc.subscribe(this.prefix + pattern, {
       queue: options.queue,
       callback: (error, msg) => {
         if (error) return this.logger.error(`bus: subscription "${pattern}" failed: ${errorMessage(error)}`);
+        const wireSubject = wildcard ? this.unwire(msg.subject) : pattern;
         // A publish without reply subject is served but has nobody to answer.
         const send = (reply: Uint8Array) => msg.reply && this.safely(() => (this.flushOutbox(), msg.respond(reply)));
-        const reply = respond(msg.data, wildcard ? this.unwire(msg.subject) : pattern);
-        if (reply instanceof Uint8Array) send(reply);
-        else void reply.then(send);
+        const answer = () => {
+          const reply = respond(msg.data, wireSubject);
+          if (reply instanceof Uint8Array) send(reply);
+          else return reply.then(send);
+        };
+        if (!traced) return void answer();
+        const parent = extractTraceCarrier(carrierOf(msg.headers));
+        void inSpan(`bus handle ${subject}`, { kind: SpanKind.SERVER, parent, attributes: { 'messaging.destination.name': wireSubject } }, answer);
       },
     });
     return { unsubscribe: async () => this.safely(() => sub.unsubscribe()) };
@@ -183,7 +207,7 @@ export class NatsBusAdapter extends BusPort {
     this.connection(subject);
     const bytes = encodeJson(data);
     if (this.outbox.length === 0) process.nextTick(this.flushOutbox);
-    this.outbox.push(this.prefix + subject, bytes);
+    this.outbox.push(this.prefix + subject, bytes, traceHeaders());
   }
 
   /** Core NATS subscription with wildcards; handler errors are logged and the subscription stays. */
@@ -198,7 +222,11 @@ export class NatsBusAdapter extends BusPort {
       queue: options.queue,
       callback: (error, msg) => {
         if (error) return this.logger.error(`bus: subscription "${pattern}" failed: ${errorMessage(error)}`);
-        listen(msg.data, wildcard ? this.unwire(msg.subject) : pattern);
+        const wireSubject = wildcard ? this.unwire(msg.subject) : pattern;
+        const parent = extractTraceCarrier(carrierOf(msg.headers));
+        inSpan(`bus receive ${pattern}`, { kind: SpanKind.CONSUMER, parent, attributes: { 'messaging.destination.name': wireSubject } }, () =>
+          listen(msg.data, wireSubject),
+        );
       },
     });
     return { unsubscribe: async () => this.safely(() => sub.unsubscribe()) };
@@ -211,12 +239,14 @@ export class NatsBusAdapter extends BusPort {
     const js = this.jetstream(subject);
     this.flushOutbox();
     const timeout = this.options.requestTimeoutMs;
-    try {
-      const ack = await js.publish(this.prefix + subject, encodeJson(valid), { msgID: valid.id, timeout });
-      return ack.seq;
-    } catch (error) {
-      throw toBusError(error, subject, timeout);
-    }
+    return inSpan(`event publish ${valid.type}`, eventSpanOptions(SpanKind.PRODUCER, valid.id, subject, valid.sessionId), async () => {
+      try {
+        const ack = await js.publish(this.prefix + subject, encodeJson(valid), { msgID: valid.id, timeout, headers: traceHeaders() });
+        return ack.seq;
+      } catch (error) {
+        throw toBusError(error, subject, timeout);
+      }
+    });
   }
 
   /**
@@ -359,7 +389,8 @@ export class NatsBusAdapter extends BusPort {
     const subject = this.unwire(msg.subject);
     try {
       const event = validateEvent(decodeJson(msg.data, subject), subject) as EventEnvelope;
-      await handler(event, { seq: msg.seq, subject });
+      const span = eventSpanOptions(SpanKind.CONSUMER, event.id, subject, event.sessionId, extractTraceCarrier(carrierOf(msg.headers)));
+      await inSpan(`event receive ${event.type}`, span, () => handler(event, { seq: msg.seq, subject }));
     } catch (error) {
       this.logger.error(`bus: event subscriber failed on seq ${msg.seq} (${subject}): ${errorMessage(error)}`);
     }
@@ -382,7 +413,10 @@ export class NatsBusAdapter extends BusPort {
     const { nc, outbox } = this;
     if (outbox.length === 0 || !nc) return;
     try {
-      for (let i = 0; i < outbox.length; i += 2) nc.publish(outbox[i] as string, outbox[i + 1] as Uint8Array);
+      for (let i = 0; i < outbox.length; i += 3) {
+        const headers = outbox[i + 2] as MsgHdrs | undefined;
+        nc.publish(outbox[i] as string, outbox[i + 1] as Uint8Array, headers ? { headers } : undefined);
+      }
     } catch (error) {
       this.logger.warn(`bus: published messages dropped: ${errorMessage(error)}`);
     } finally {
@@ -414,6 +448,23 @@ export class NatsBusAdapter extends BusPort {
       this.logger.warn(`bus: ${errorMessage(error)}`);
     }
   }
+}
+
+/** NATS headers carrying the active trace context; undefined (no headers at all) outside a trace. */
+function traceHeaders(): MsgHdrs | undefined {
+  const carrier = injectTraceCarrier();
+  if (!carrier) return undefined;
+  const headers = createHeaders();
+  for (const [name, value] of Object.entries(carrier)) headers.set(name, value);
+  return headers;
+}
+
+/** The trace context fields of a message's headers, if it has any. */
+function carrierOf(headers: MsgHdrs | undefined): Record<string, string> | undefined {
+  const traceparent = headers?.get('traceparent');
+  if (!traceparent) return undefined;
+  const tracestate = headers?.get('tracestate');
+  return tracestate ? { traceparent, tracestate } : { traceparent };
 }
 
 /** Without wildcards the subject of every message is the pattern: reading (decoding) it is skipped. */

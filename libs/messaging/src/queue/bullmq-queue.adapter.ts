@@ -15,7 +15,8 @@ import { Redis } from 'ioredis';
 import { ErrorCode, type QueueName, type SocketHealth } from '@plugboard/contracts';
 import { validateAddOptions } from './queue-add-options';
 import { QueueError } from './queue.errors';
-import type { QueueLogger } from './queue-logger';
+import { JOB_TRACE_OPTION, jobTraceCarrier, runJobTraced } from './job-tracing';
+import { type QueueLogger, consoleQueueLogger } from './queue-logger';
 import {
   QueuePort,
   type AddOptions,
@@ -117,7 +118,7 @@ export class BullmqQueueAdapter extends QueuePort {
       retryStrategy: (times: number) => Math.min(times * 500, 5_000),
     };
     this.prefix = options.prefix;
-    this.logger = options.logger ?? console;
+    this.logger = options.logger ?? consoleQueueLogger;
     // BullMQ requires blocking connections (Workers, QueueEvents) to retry commands forever.
     this.blockingConnection = { ...base, maxRetriesPerRequest: null };
     // The producer fails fast while Redis is down, so an HTTP caller gets an error, not a hang.
@@ -150,11 +151,13 @@ export class BullmqQueueAdapter extends QueuePort {
     validateAddOptions(queue, options);
     const target = await this.queue(queue);
     const token = randomUUID();
+    const trace = jobTraceCarrier();
     const jobOptions: JobsOptions & { [ADD_TOKEN]: string } = {
       attempts: options.attempts ?? 1,
       removeOnComplete: REMOVE_ON_COMPLETE,
       removeOnFail: REMOVE_ON_FAIL,
       [ADD_TOKEN]: token,
+      ...(trace ? { [JOB_TRACE_OPTION]: trace } : {}),
       ...(options.jobId !== undefined ? { jobId: options.jobId } : {}),
       ...(options.backoff ? { backoff: { type: options.backoff.type, delay: options.backoff.delayMs } } : {}),
       ...(options.delayMs ? { delay: options.delayMs } : {}),
@@ -185,13 +188,15 @@ export class BullmqQueueAdapter extends QueuePort {
     const worker = new Worker(
       queue,
       (job: Job) => {
-        const result = handler({
+        const view: QueueJob<T> = {
           id: job.id as string,
           name: job.name,
           data: job.data as T,
           attemptsMade: job.attemptsMade,
           updateProgress: (progress) => job.updateProgress(progress),
-        });
+        };
+        const carrier = (job.opts as Record<string, unknown>)[JOB_TRACE_OPTION];
+        const result = runJobTraced(queue, view, carrier, this.logger, () => handler(view));
         const settled = result.then(
           () => undefined,
           () => undefined,

@@ -1,7 +1,9 @@
 import { ErrorCode, type QueueName, type SocketHealth } from '@plugboard/contracts';
 import { backoffDelay, validateAddOptions } from './queue-add-options';
 import { QueueError } from './queue.errors';
-import type { QueueLogger } from './queue-logger';
+import { jobTraceCarrier, runJobTraced } from './job-tracing';
+import type { TraceCarrier } from '../tracing/message-tracing';
+import { type QueueLogger, consoleQueueLogger } from './queue-logger';
 import {
   QueuePort,
   type AddOptions,
@@ -29,6 +31,8 @@ interface MemoryJob {
   returnValue?: unknown;
   failedReason?: string;
   options: AddOptions;
+  /** Trace context of the add, continued by every try. */
+  trace?: TraceCarrier;
   timer?: NodeJS.Timeout;
 }
 
@@ -57,7 +61,7 @@ export class MemoryQueueAdapter extends QueuePort {
 
   constructor(options: { logger?: QueueLogger } = {}) {
     super();
-    this.logger = options.logger ?? console;
+    this.logger = options.logger ?? consoleQueueLogger;
   }
 
   /** Adds a job; a known `jobId` (waiting, delayed, active or kept after finishing) is reported as duplicate. */
@@ -67,7 +71,7 @@ export class MemoryQueueAdapter extends QueuePort {
     const state = this.state(queue);
     if (options.jobId !== undefined && state.jobs.has(options.jobId)) return { id: options.jobId, duplicate: true };
     const id = options.jobId ?? this.nextAutoId(state);
-    const job: MemoryJob = { id, name, data, state: 'waiting', attemptsMade: 0, progress: 0, options };
+    const job: MemoryJob = { id, name, data, state: 'waiting', attemptsMade: 0, progress: 0, options, trace: jobTraceCarrier() };
     state.jobs.set(id, job);
     if (options.delayMs) this.delay(queue, job, options.delayMs);
     else this.enqueue(queue, job);
@@ -211,7 +215,7 @@ export class MemoryQueueAdapter extends QueuePort {
     };
     try {
       // Deferred a tick so a handler that throws synchronously is still a failed try.
-      const returnValue = await Promise.resolve().then(() => handler(view));
+      const returnValue = await runJobTraced(queue, view, job.trace, this.logger, () => Promise.resolve().then(() => handler(view)));
       job.attemptsMade += 1;
       job.state = 'completed';
       job.returnValue = returnValue;

@@ -3,10 +3,8 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { APP_CONFIG, type AppConfig } from '@plugboard/config';
 import { MediaStreams } from '@plugboard/contracts';
 import type { FastifyInstance } from 'fastify';
-import { HttpMediaStreams } from './http-media-streams.adapter';
 import { MediaController } from './media.controller';
-import { MediaStreamsSwitch } from './media-streams.switch';
-import { installRawStreamBody } from '@plugboard/service-kit';
+import { HttpMediaStreams, MediaStreamsSwitch, installRawStreamBody } from '@plugboard/service-kit';
 import { StorageAdminController } from './storage-admin.controller';
 
 /** Streamed bodies: uploads and backup restores read the raw request. */

@@ -9,5 +9,6 @@ import { SessionsController } from './sessions.controller';
   imports: [CacheModule.forRootAsync()],
   controllers: [SessionsController],
   providers: [SessionsClient, SessionStatusCache],
+  exports: [SessionsClient, SessionStatusCache],
 })
 export class SessionsModule {}

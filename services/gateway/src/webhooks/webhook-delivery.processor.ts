@@ -106,6 +106,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
     }
 
     const result = await this.sender.send({ url: webhook.url, id: deliveryId, secret: webhook.secret, body, headers: webhook.headers });
+    this.logger.debug(`webhooks: delivery ${deliveryId} of event ${row.eventId} try ${attempt}: ${result.error ?? `HTTP ${result.statusCode}`} in ${result.durationMs} ms`, 'Webhooks');
     // Cut short by the shutdown (the connections are closing): not the receiver's failure, so not a try.
     if (this.stopping && result.statusCode === null) throw new ServiceError(ErrorCode.ShuttingDown, 'webhook delivery is shutting down');
     this.metrics.counter(WEBHOOK_METRICS.attempts).inc();

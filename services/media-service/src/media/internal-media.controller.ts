@@ -1,10 +1,9 @@
 import { Controller, Get, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ErrorCode, type MediaRange, MediaDirectionSchema, MediaIdSchema } from '@plugboard/contracts';
-import { originalContentType, ServiceError } from '@plugboard/service-kit';
+import { InternalTokenGuard, originalContentType, ServiceError } from '@plugboard/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
-import { InternalTokenGuard } from './internal-token.guard';
 import { MediaArchiveExport } from './media-archive-export';
 import { MediaArchiveImport } from './media-archive-import';
 import { MediaStore } from './media-store';

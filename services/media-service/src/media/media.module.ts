@@ -4,14 +4,13 @@ import { MediaStreams } from '@plugboard/contracts';
 import type { FastifyInstance } from 'fastify';
 import { InProcessMediaStreams } from './in-process-media-streams.adapter';
 import { INTERNAL_STREAM_ROUTES, InternalMediaController } from './internal-media.controller';
-import { InternalTokenGuard } from './internal-token.guard';
 import { MediaArchiveExport } from './media-archive-export';
 import { MediaArchiveImport } from './media-archive-import';
 import { MediaBusController } from './media-bus.controller';
 import { MediaRetention } from './media-retention';
 import { MEDIA_STORAGE_PROVIDERS, MediaStorageCloser } from './media-storage.provider';
 import { MediaStore } from './media-store';
-import { installRawStreamBody } from '@plugboard/service-kit';
+import { InternalTokenGuard, installRawStreamBody } from '@plugboard/service-kit';
 import { StorageCheck } from './storage-check';
 import { SwitchableStorage } from './switchable-storage';
 

@@ -14,12 +14,17 @@ import { SessionSupervisor } from './session-supervisor';
 
 type SimulatorCommand = 'simulator.pair' | 'simulator.inbound' | 'simulator.fault';
 
+/** A command answered by a feature built on top of sessions (sending), registered at module init. */
+export type SessionCommandHandler = (sessionId: string, input: Record<string, unknown>) => Promise<unknown>;
+
 /**
  * Answers `wa.session.<id>.<command>` for the sessions this worker owns: the supervisor's one
  * subscription per session lands here, and the command is validated against its own schema.
  */
 @Injectable()
 export class SessionCommands implements OnModuleInit {
+  private readonly handlers = new Map<string, SessionCommandHandler>();
+
   constructor(
     private readonly supervisor: SessionSupervisor,
     private readonly sessions: SessionRepository,
@@ -28,6 +33,11 @@ export class SessionCommands implements OnModuleInit {
 
   onModuleInit(): void {
     this.supervisor.setDispatcher((id, payload, context) => this.dispatch(id, payload, context));
+  }
+
+  /** Lets a feature answer `command` (e.g. `send`) without this class knowing the feature. */
+  register(command: 'send', handler: SessionCommandHandler): void {
+    this.handlers.set(command, handler);
   }
 
   /** Runs one command on an owned session; unknown commands are NOT_FOUND, bad payloads VALIDATION_FAILED. */
@@ -55,6 +65,8 @@ export class SessionCommands implements OnModuleInit {
         return this.qr(sessionId);
       case 'pair-code':
         return { code: await this.liveEngine(sessionId).requestPairingCode(String(input.phone)) };
+      case 'send':
+        return this.registered(command, sessionId, input);
       case 'simulator.pair':
       case 'simulator.inbound':
       case 'simulator.fault':
@@ -62,6 +74,13 @@ export class SessionCommands implements OnModuleInit {
       default:
         throw new ServiceError(ErrorCode.NotFound, `unknown session command "${command}"`);
     }
+  }
+
+  private registered(command: string, sessionId: string, input: Record<string, unknown>): Promise<unknown> {
+    const handler = this.handlers.get(command);
+    // Retryable: the sender's job tries again once this worker has finished booting.
+    if (!handler) throw new ServiceError(ErrorCode.ServiceUnavailable, `"${command}" is not ready on this worker yet`, { retryAfterMs: 1000 });
+    return handler(sessionId, input);
   }
 
   private runner(sessionId: string) {

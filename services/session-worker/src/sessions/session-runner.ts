@@ -37,6 +37,7 @@ export class SessionRunner {
   private qr: SessionQr | undefined;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
+  private readonly statusListeners = new Set<(status: SessionStatusValue) => void>();
 
   constructor(private readonly options: SessionRunnerOptions) {
     this.currentStatus = options.status;
@@ -62,6 +63,15 @@ export class SessionRunner {
   /** The engine session while it runs (sending, pairing codes, simulator controls). */
   get engine(): EngineSession | undefined {
     return this.engineSession;
+  }
+
+  /**
+   * Calls `listener` with every status this runner records from now on (not the current one:
+   * before the first start that is still the previous owner's). Returns the unsubscribe.
+   */
+  onStatus(listener: (status: SessionStatusValue) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
   }
 
   /** Opens the engine session; progress arrives as events. */
@@ -147,6 +157,7 @@ export class SessionRunner {
       return false;
     }
     this.currentStatus = change.status;
+    this.statusListeners.forEach((listener) => listener(change.status));
     if (previous !== change.status) {
       const data = { status: change.status, previous, generation: this.generation, ...(change.reason ? { reason: change.reason } : {}) };
       await publishSessionEvent(this.options.bus, this.sessionId, 'session.status', data).catch(() => undefined);

@@ -17,6 +17,16 @@ interface OwnedSession {
   expiry?: NodeJS.Timeout;
 }
 
+/**
+ * Told when this worker starts and stops owning a session, for work that runs only on the
+ * owner (the send loop). `ended` is awaited before the engine stops on a release, so work
+ * in flight can finish; on a loss the engine is torn down at the same time.
+ */
+export interface OwnershipListener {
+  adopted(sessionId: string, runner: SessionRunner): void;
+  ended(sessionId: string, runner: SessionRunner, how: 'released' | 'lost'): Promise<void>;
+}
+
 /** Answers the commands of a session this worker owns (set by `SessionCommands`). */
 export type CommandDispatcher = (sessionId: string, payload: unknown, context: MessageContext) => Promise<unknown>;
 
@@ -39,6 +49,8 @@ export class SessionSupervisor implements OnApplicationBootstrap, OnModuleDestro
   private dispatcher: CommandDispatcher | undefined;
   /** Engine events of owned sessions, for features built on running sessions. */
   readonly engineListeners = new Set<(sessionId: string, event: EngineEvent) => void>();
+  /** Sessions coming and going on this worker. */
+  readonly ownershipListeners = new Set<OwnershipListener>();
 
   constructor(
     private readonly sessions: SessionRepository,
@@ -217,6 +229,7 @@ export class SessionSupervisor implements OnApplicationBootstrap, OnModuleDestro
     this.owned.set(id, entry);
     this.armExpiry(id, entry, claimedAt + this.settings.leaseTtlMs);
     this.logger.log(`claimed session ${id} gen ${generation} at ${claimedAt}`);
+    this.ownershipListeners.forEach((listener) => listener.adopted(id, runner));
     try {
       entry.commands = await this.bus.handle(
         'wa.session.any',
@@ -283,7 +296,7 @@ export class SessionSupervisor implements OnApplicationBootstrap, OnModuleDestro
     this.owned.delete(id);
     clearTimeout(entry.expiry);
     this.logger.warn(`lost session ${id} gen ${entry.runner.generation}: ${reason}`);
-    await Promise.all([entry.commands?.unsubscribe(), entry.runner.abort(reason)]);
+    await Promise.all([entry.commands?.unsubscribe(), entry.runner.abort(reason), this.notifyEnded(id, entry.runner, 'lost')]);
   }
 
   private async release(
@@ -296,11 +309,20 @@ export class SessionSupervisor implements OnApplicationBootstrap, OnModuleDestro
     if (this.owned.get(id) !== entry) return;
     this.owned.delete(id);
     clearTimeout(entry.expiry);
+    await this.notifyEnded(id, entry.runner, 'released');
     await entry.runner.stop(status, reason, options);
     await entry.commands?.unsubscribe().catch(() => undefined);
     await this.sessions.release(id, this.instanceId, entry.runner.generation).catch((error) => {
       this.logger.warn(`release of ${id} failed (its lease will expire): ${errorText(error)}`);
     });
+  }
+
+  private async notifyEnded(id: string, runner: SessionRunner, how: 'released' | 'lost'): Promise<void> {
+    await Promise.all(
+      [...this.ownershipListeners].map((listener) =>
+        listener.ended(id, runner, how).catch((error) => this.logger.warn(`stopping work of ${id} failed: ${errorText(error)}`)),
+      ),
+    );
   }
 
   private requireOwned(sessionId: string): OwnedSession {

@@ -13,6 +13,6 @@ import { SessionsController } from './sessions.controller';
   imports: [EngineModule],
   controllers: [SessionsController, DrainHttpController],
   providers: [SessionSupervisor, SessionCommands, { provide: SessionEngines, useExisting: EngineRegistry }],
-  exports: [SessionSupervisor],
+  exports: [SessionSupervisor, SessionCommands],
 })
 export class SessionsModule {}

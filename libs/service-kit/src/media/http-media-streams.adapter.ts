@@ -1,5 +1,5 @@
 import { ErrorCode, type MediaDownload, type MediaImportSummary, type MediaRange, type MediaRecord, MediaStreams, type MediaUpload, type StorageCheckReport } from '@plugboard/contracts';
-import { ServiceError, isErrorCode } from '@plugboard/service-kit';
+import { ServiceError, isErrorCode } from '../service-kit.errors';
 import type { Readable } from 'node:stream';
 import { Agent, type Dispatcher, request } from 'undici';
 

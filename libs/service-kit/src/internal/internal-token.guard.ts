@@ -1,15 +1,15 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@plugboard/config';
 import { ErrorCode } from '@plugboard/contracts';
-import { ServiceError } from '@plugboard/service-kit';
+import { ServiceError } from '../service-kit.errors';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 
 export const INTERNAL_TOKEN_HEADER = 'x-internal-token';
 
 /**
- * The media-service's internal byte-stream routes listen on its own HTTP_PORT, which is
- * never published; with INTERNAL_TOKEN set they also demand it in X-Internal-Token.
+ * Internal byte-stream routes (media-service, infra-admin) listen on the service's own HTTP_PORT,
+ * which is never published; with INTERNAL_TOKEN set they also demand it in X-Internal-Token.
  */
 @Injectable()
 export class InternalTokenGuard implements CanActivate {

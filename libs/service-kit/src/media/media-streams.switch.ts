@@ -2,9 +2,10 @@ import { type MediaDownload, type MediaImportSummary, type MediaRange, type Medi
 import type { Readable } from 'node:stream';
 
 /**
- * The gateway's MediaStreams: the HTTP plug by default (separate processes); the embedded
- * launcher switches it to the media-service's in-process plug with `use()`, because services
- * never import each other and only the launcher sees both.
+ * MediaStreams of a service that talks to the media-service (gateway, session-worker): the
+ * HTTP plug by default (separate processes); the embedded launcher switches it to the
+ * media-service's in-process plug with `use()`, because services never import each other and
+ * only the launcher sees both.
  */
 export class MediaStreamsSwitch extends MediaStreams {
   constructor(private current: MediaStreams) {

@@ -1,0 +1,96 @@
+import { AsyncResource } from 'node:async_hooks';
+import { ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
+import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, ATTR_URL_PATH } from '@opentelemetry/semantic-conventions';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { type RequestContext, requestContext, requestIdFrom } from '../logging/request-context';
+
+/** Probed every few seconds by orchestrators and scrapers: request ids yes, spans no. */
+const UNTRACED_PATH = /^\/(health(\/|$)|metrics$)/;
+/** Routes about one session name it in their log lines. */
+const SESSION_ROUTE = /\/sessions\/:(id|sessionId)(\/|$)/;
+
+interface RequestState {
+  store: RequestContext;
+  /** The async scope of the request, re-entered after body parsing (stream events lose it). */
+  scope: AsyncResource;
+  span?: Span;
+}
+
+const tracer = trace.getTracer('@plugboard/service-kit');
+
+/**
+ * Gives every HTTP request a request id (the caller's `X-Request-Id` when sane, echoed in the
+ * response) and a server span continuing an incoming `traceparent`, both active for
+ * everything the request runs, so its log lines and outgoing messages carry them.
+ */
+export function installRequestTracing(fastify: FastifyInstance, options: { service: string; logDebug?: (message: string) => void }): void {
+  const states = new WeakMap<FastifyRequest, RequestState>();
+
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const store: RequestContext = { requestId: requestIdFrom(request.headers['x-request-id']) };
+    void reply.header('x-request-id', store.requestId);
+    const path = request.url.split('?', 1)[0];
+    let active = ROOT_CONTEXT;
+    let span: Span | undefined;
+    if (!UNTRACED_PATH.test(path)) {
+      const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+      span = tracer.startSpan(
+        request.method,
+        { kind: SpanKind.SERVER, attributes: { [ATTR_HTTP_REQUEST_METHOD]: request.method, [ATTR_URL_PATH]: path, 'plugboard.service': options.service } },
+        parent,
+      );
+      active = trace.setSpan(parent, span);
+    }
+    context.with(active, () =>
+      requestContext.run(store, () => {
+        states.set(request, { store, span, scope: new AsyncResource('plugboard.http-request') });
+        done();
+      }),
+    );
+  });
+
+  fastify.addHook('preValidation', (request, _reply, done) => {
+    const state = states.get(request);
+    if (!state) return done();
+    const route = request.routeOptions.url;
+    if (route && SESSION_ROUTE.test(route)) {
+      const params = request.params as Record<string, unknown> | undefined;
+      const sessionId = params?.id ?? params?.sessionId;
+      if (typeof sessionId === 'string') {
+        state.store.sessionId = sessionId;
+        state.span?.setAttribute('plugboard.session_id', sessionId);
+      }
+    }
+    state.scope.runInAsyncScope(done);
+  });
+
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const state = states.get(request);
+    if (state?.span) {
+      const route = request.routeOptions.url;
+      if (route) {
+        state.span.updateName(`${request.method} ${route}`);
+        state.span.setAttribute(ATTR_HTTP_ROUTE, route);
+      }
+      state.span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, reply.statusCode);
+      if (reply.statusCode >= 500) state.span.setStatus({ code: SpanStatusCode.ERROR });
+      state.span.end();
+    }
+    if (state && options.logDebug && !UNTRACED_PATH.test(request.url.split('?', 1)[0])) {
+      // Logged inside the request's scope, so the line carries its request and trace ids.
+      state.scope.runInAsyncScope(() =>
+        options.logDebug?.(`${request.method} ${request.routeOptions.url ?? request.url.split('?', 1)[0]} ${reply.statusCode} in ${Math.round(reply.elapsedTime)} ms`),
+      );
+    }
+    states.delete(request);
+    done();
+  });
+
+  fastify.addHook('onRequestAbort', (request, done) => {
+    const state = states.get(request);
+    state?.span?.setStatus({ code: SpanStatusCode.ERROR, message: 'client closed the request' });
+    state?.span?.end();
+    states.delete(request);
+    done();
+  });
+}

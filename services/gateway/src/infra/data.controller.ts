@@ -1,0 +1,61 @@
+import { Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
+import { type DataImportResult, DataTransfer, EXPORT_PASSPHRASE_HEADER, ErrorCode, IMPORT_MODES } from '@plugboard/contracts';
+import { ServiceError } from '@plugboard/service-kit';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Readable } from 'node:stream';
+import { z } from 'zod';
+import { RequireRole } from '../auth/require-role.decorator';
+import { parseOrThrow } from '../media/validation';
+
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const ImportQuerySchema = z
+  .object({ mode: z.enum(IMPORT_MODES, { error: 'mode must be replace or merge' }), stopSessions: flag.optional(), allowRedacted: flag.optional() })
+  .strict();
+
+/**
+ * Admin: every user table out as gzip-compressed NDJSON, and back in (replace or merge, one
+ * transaction). The bytes stream through to infra-admin (its internal port, or in-process in
+ * embedded mode); nothing is buffered or written to disk here.
+ */
+@Controller('api/infra')
+@RequireRole('admin')
+export class DataController {
+  constructor(private readonly transfer: DataTransfer) {}
+
+  /** Secrets are included, encrypted, only with an X-Export-Passphrase header; otherwise redacted. */
+  @Get('export-data')
+  async export(@Req() request: FastifyRequest, @Query() query: unknown, @Res() reply: FastifyReply): Promise<void> {
+    parseOrThrow(z.object({}).strict(), refusePassphraseInQuery(query));
+    const started = await this.transfer.exportData({ passphrase: passphraseOf(request) });
+    const name = `plugboard-export-${new Date().toISOString().replace(/[:.]/g, '-')}.ndjson.gz`;
+    reply.header('content-type', 'application/gzip').header('content-disposition', `attachment; filename=${name}`).header('x-job-id', started.jobId);
+    await reply.send(started.stream);
+  }
+
+  /** `?mode=replace|merge` (required), `stopSessions`, `allowRedacted`; answers after the commit. */
+  @Post('import-data')
+  @HttpCode(200)
+  async import(@Req() request: FastifyRequest, @Query() query: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<DataImportResult> {
+    try {
+      const options = parseOrThrow(ImportQuerySchema, refusePassphraseInQuery(query));
+      return await this.transfer.importData({ stream: request.body as Readable, passphrase: passphraseOf(request), ...options });
+    } catch (error) {
+      // The body may be unread: close the connection after the error rather than read it all.
+      reply.header('connection', 'close');
+      throw error;
+    }
+  }
+}
+
+/** A passphrase in the URL would end up in access logs and shell history. */
+function refusePassphraseInQuery(query: unknown): unknown {
+  if (query && typeof query === 'object' && 'passphrase' in query) {
+    throw new ServiceError(ErrorCode.ValidationFailed, 'send the passphrase in the X-Export-Passphrase header, never in the URL');
+  }
+  return query ?? {};
+}
+
+function passphraseOf(request: FastifyRequest): string | undefined {
+  const value = request.headers[EXPORT_PASSPHRASE_HEADER];
+  return (Array.isArray(value) ? value[0] : value) || undefined;
+}

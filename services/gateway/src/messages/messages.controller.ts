@@ -1,0 +1,105 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { BulkSendRequestSchema, type MessageView, MessageViewSchema, SendMessageRequestSchema } from '@plugboard/contracts';
+import { RequireRole } from '../auth/require-role.decorator';
+import { apiBody, apiQuery, apiResponse } from '../openapi/api-schema.decorators';
+import { zodParam, zodQuery } from '../validation/zod-pipe';
+import { parseIdempotencyKey } from './idempotency-keys';
+import {
+  type BatchProgress,
+  BatchIdParamSchema,
+  BatchProgressSchema,
+  type BatchQuery,
+  BatchQuerySchema,
+  type BulkAccepted,
+  BulkAcceptedSchema,
+  type HistoryQuery,
+  HistoryQuerySchema,
+  MessageIdParamSchema,
+  type MessagePage,
+  MessagePageSchema,
+  type SendAccepted,
+  SendAcceptedSchema,
+  SessionParamSchema,
+} from './messages.schemas';
+import { MessagesService } from './messages.service';
+
+/** Sending (one message or a bulk batch), history, one message's timeline, batch progress and cancel. */
+@ApiTags('messages')
+@Controller('api/sessions/:id')
+export class MessagesController {
+  constructor(private readonly messages: MessagesService) {}
+
+  /** 202 `{ id, status }`; the same Idempotency-Key within IDEMPOTENCY_WINDOW answers the first message. */
+  @Post('messages')
+  @HttpCode(202)
+  @RequireRole('operator')
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: '1-255 printable characters; repeats return the first message' })
+  @apiBody(SendMessageRequestSchema)
+  @apiResponse(202, SendAcceptedSchema, 'Accepted: the message waits in the send queue')
+  send(
+    @Param('id', zodParam(SessionParamSchema)) sessionId: string,
+    @Headers('idempotency-key') key: string | undefined,
+    @Body() body: unknown,
+  ): Promise<SendAccepted> {
+    return this.messages.send(sessionId, body, parseIdempotencyKey(key));
+  }
+
+  /** Newest first; filters chatId, direction, type, status, from (inclusive), to (exclusive); `nextCursor` pages on. */
+  @Get('messages')
+  @RequireRole('viewer')
+  @apiQuery(HistoryQuerySchema)
+  @apiResponse(200, MessagePageSchema)
+  history(
+    @Param('id', zodParam(SessionParamSchema)) sessionId: string,
+    @Query(zodQuery(HistoryQuerySchema)) query: HistoryQuery,
+  ): Promise<MessagePage> {
+    return this.messages.history(sessionId, query);
+  }
+
+  /** 202 `{ batchId, total }`: at most BULK_MAX_MESSAGES, spaced `delayMs` apart. */
+  @Post('messages/bulk')
+  @HttpCode(202)
+  @RequireRole('operator')
+  @apiBody(BulkSendRequestSchema)
+  @apiResponse(202, BulkAcceptedSchema, 'Accepted: the batch and all its messages are stored')
+  bulk(@Param('id', zodParam(SessionParamSchema)) sessionId: string, @Body() body: unknown): Promise<BulkAccepted> {
+    return this.messages.sendBulk(sessionId, body);
+  }
+
+  /** The message with its status timeline. */
+  @Get('messages/:messageId')
+  @RequireRole('viewer')
+  @apiResponse(200, MessageViewSchema)
+  get(
+    @Param('id', zodParam(SessionParamSchema)) sessionId: string,
+    @Param('messageId', zodParam(MessageIdParamSchema)) messageId: string,
+  ): Promise<MessageView> {
+    return this.messages.get(sessionId, messageId);
+  }
+
+  /** Progress counts and per-message results (paged with `limit`/`cursor`). */
+  @Get('batches/:batchId')
+  @RequireRole('viewer')
+  @apiQuery(BatchQuerySchema)
+  @apiResponse(200, BatchProgressSchema)
+  batch(
+    @Param('id', zodParam(SessionParamSchema)) sessionId: string,
+    @Param('batchId', zodParam(BatchIdParamSchema)) batchId: string,
+    @Query(zodQuery(BatchQuerySchema)) query: BatchQuery,
+  ): Promise<BatchProgress> {
+    return this.messages.batch(sessionId, batchId, query);
+  }
+
+  /** Messages not sent yet become `failed` (`batch_cancelled`); answers the progress after cancelling. */
+  @Post('batches/:batchId/cancel')
+  @HttpCode(200)
+  @RequireRole('operator')
+  @apiResponse(200, BatchProgressSchema)
+  cancel(
+    @Param('id', zodParam(SessionParamSchema)) sessionId: string,
+    @Param('batchId', zodParam(BatchIdParamSchema)) batchId: string,
+  ): Promise<BatchProgress> {
+    return this.messages.cancelBatch(sessionId, batchId);
+  }
+}

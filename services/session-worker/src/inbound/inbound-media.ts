@@ -1,0 +1,71 @@
+import { Readable } from 'node:stream';
+import { ErrorCode, type MediaRecord, type MediaStreams } from '@plugboard/contracts';
+import { ServiceError } from '@plugboard/service-kit';
+import type { InboundMessage } from '../engine/engine.port';
+
+export interface InboundMediaTarget {
+  sessionId: string;
+  /** Our id of the message the file belongs to. */
+  messageId: string;
+}
+
+export interface InboundMediaLimits {
+  /** MEDIA_MAX_BYTES: the media-service refuses more, so a larger declared file is not even downloaded. */
+  maxBytes: number;
+  /** Download and upload together; a stalled engine download must not hold the session's events forever. */
+  timeoutMs: number;
+}
+
+/**
+ * Streams a received file from the engine into the media-service. The size is not declared to
+ * the upload: engines report WhatsApp's figure, which need not match the bytes, and the
+ * media-service enforces its cap while streaming anyway.
+ */
+export async function uploadInboundMedia(
+  streams: MediaStreams,
+  media: NonNullable<InboundMessage['media']>,
+  target: InboundMediaTarget,
+  limits: InboundMediaLimits,
+): Promise<MediaRecord> {
+  if (media.size !== undefined && media.size > limits.maxBytes) {
+    throw new ServiceError(ErrorCode.PayloadTooLarge, `file of ${media.size} bytes is over the ${limits.maxBytes}-byte limit`);
+  }
+  let source: Readable | undefined;
+  const work = (async () => {
+    source = toReadable(await media.download());
+    return streams.upload({
+      stream: source,
+      contentType: media.mimeType,
+      filename: media.filename,
+      sessionId: target.sessionId,
+      messageId: target.messageId,
+      direction: 'inbound',
+    });
+  })();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new ServiceError(ErrorCode.ServiceUnavailable, `media transfer took longer than ${limits.timeoutMs} ms`);
+      source?.destroy(error);
+      reject(error);
+    }, limits.timeoutMs);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+    // A late failure of the abandoned transfer has nobody to report to.
+    work.catch(() => undefined);
+  }
+}
+
+/** A reason a person can read (logs, `payload.mediaError`): the error code first when there is one. */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
+}
+
+function toReadable(stream: NodeJS.ReadableStream): Readable {
+  return stream instanceof Readable ? stream : Readable.from(stream as AsyncIterable<Buffer>, { objectMode: false });
+}

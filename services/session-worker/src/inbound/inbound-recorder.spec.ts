@@ -1,0 +1,185 @@
+import type { MikroORM } from '@mikro-orm/core';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { loadConfig } from '@plugboard/config';
+import { type EventEnvelope, MessageViewSchema } from '@plugboard/contracts';
+import { MessageRepository, SessionRepository, openDatabase } from '@plugboard/database';
+import { MemoryBusAdapter } from '@plugboard/messaging';
+import { createServiceLogger } from '@plugboard/service-kit';
+import { waitFor } from '@plugboard/testing';
+import type { EngineEvent, InboundMessage } from '../engine/engine.port';
+import { publishSessionEvent } from '../sessions/session-events';
+import type { SessionSupervisor } from '../sessions/session-supervisor';
+import { MemoryMediaStreams } from './__tests__/memory-media-streams';
+import { InboundRecorder, type InboundSettings } from './inbound-recorder';
+
+const dirs: string[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function setup(settings: Partial<InboundSettings> = {}, env: Record<string, string> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'pb-inbound-'));
+  dirs.push(dir);
+  const config = loadConfig({ cwd: dir, env: { DATA_DIR: dir, LOG_LEVEL: 'error', ...env } });
+  const orm: MikroORM = await openDatabase(config);
+  const bus = new MemoryBusAdapter();
+  await bus.connect();
+  const events: EventEnvelope[] = [];
+  await bus.subscribeEvents({}, (event) => void events.push(event));
+  const messages = new MessageRepository(orm);
+  const sessions = new SessionRepository(orm);
+  const media = new MemoryMediaStreams();
+  const logger = createServiceLogger('inbound-test', 'error');
+  const warn = vi.spyOn(logger, 'warn');
+  const supervisor = { engineListeners: new Set<(sessionId: string, event: EngineEvent) => void>() };
+  const sut = new InboundRecorder(supervisor as unknown as SessionSupervisor, messages, media, bus, logger, config, settings);
+  sut.onModuleInit();
+  cleanups.push(async () => {
+    await sut.beforeApplicationShutdown();
+    await bus.close();
+    await orm.close(true);
+  });
+  const session = await sessions.create({ name: `s-${Date.now()}`, engine: 'simulator', desiredState: 'running' });
+  const emit = (event: EngineEvent, sessionId = session.id) => supervisor.engineListeners.forEach((listener) => listener(sessionId, event));
+  const ofType = (type: string) => events.filter((e) => e.type === type);
+  // The memory bus delivers events asynchronously, in order: once a marker is seen, every earlier event is too.
+  const settled = async () => {
+    await sut.idle();
+    const id = randomUUID();
+    await publishSessionEvent(bus, session.id, 'session.status', { marker: id });
+    await waitFor('the events to arrive', () => events.some((e) => e.data.marker === id));
+  };
+  return { sut, mocks: { session, emit, events, ofType, settled, messages, sessions, media, warn } };
+}
+
+function text(waMessageId: string, body = 'hello'): InboundMessage {
+  return { waMessageId, chatId: '15550001111@c.us', from: '15550001111@c.us', to: '15550002222@c.us', type: 'text', body, timestamp: new Date() };
+}
+
+function image(waMessageId: string, download: () => Promise<NodeJS.ReadableStream>, size?: number): InboundMessage {
+  return { ...text(waMessageId), type: 'image', body: 'a caption', media: { mimeType: 'image/png', filename: 'p.png', size, download } };
+}
+
+describe('InboundRecorder (SQLite, memory bus)', () => {
+  it('stores a received text message once and publishes one message.received, also when the event comes twice', async () => {
+    const { mocks } = await setup();
+    mocks.emit({ type: 'message', message: text('wa-1') });
+    mocks.emit({ type: 'message', message: text('wa-1') });
+    await mocks.settled();
+
+    const row = await mocks.messages.findByWaMessageId(mocks.session.id, 'wa-1');
+    expect(row).toMatchObject({ direction: 'incoming', status: 'delivered', body: 'hello', chatId: '15550001111@c.us' });
+    const received = mocks.ofType('message.received');
+    expect(received).toHaveLength(1);
+    const view = MessageViewSchema.parse(received[0].data.message);
+    expect(view).toMatchObject({ id: row!.id, waMessageId: 'wa-1', direction: 'incoming', mediaId: null, revokedAt: null });
+  });
+
+  it('streams media into the media-service and publishes the message with its mediaId', async () => {
+    const { mocks } = await setup();
+    const bytes = Buffer.from('not really a png');
+    mocks.emit({ type: 'message', message: image('wa-img', async () => Readable.from([bytes]), bytes.length) });
+    await mocks.settled();
+
+    const row = await mocks.messages.findByWaMessageId(mocks.session.id, 'wa-img');
+    expect(row?.mediaId).toEqual(expect.any(String));
+    const file = mocks.media.files.get(row!.mediaId!);
+    expect(file?.bytes.equals(bytes)).toBe(true);
+    expect(file?.record).toMatchObject({ direction: 'inbound', sessionId: mocks.session.id, messageId: row!.id, mimeType: 'image/png', filename: 'p.png' });
+    const [event] = mocks.ofType('message.received');
+    expect(event.data.message).toMatchObject({ mediaId: row!.mediaId, payload: { media: { mimeType: 'image/png', size: bytes.length } } });
+  });
+
+  it('keeps and publishes a message whose media failed, with payload.mediaError', async () => {
+    const { mocks } = await setup({}, { MEDIA_MAX_BYTES: '10' });
+    const tooLarge = vi.fn(async () => Readable.from([Buffer.alloc(11)]));
+    mocks.emit({ type: 'message', message: image('wa-broken', async () => Promise.reject(new Error('download failed: gone'))) });
+    mocks.emit({ type: 'message', message: image('wa-large', tooLarge, 11) });
+    await mocks.settled();
+
+    expect(tooLarge).not.toHaveBeenCalled();
+    const broken = await mocks.messages.findByWaMessageId(mocks.session.id, 'wa-broken');
+    expect(broken).toMatchObject({ mediaId: null, payload: { mediaError: 'download failed: gone' } });
+    const large = await mocks.messages.findByWaMessageId(mocks.session.id, 'wa-large');
+    expect(large?.payload.mediaError).toMatch(/^PAYLOAD_TOO_LARGE/);
+    const published = mocks.ofType('message.received').map((e) => e.data.message as { waMessageId: string; payload: { mediaError?: string } });
+    expect(published.map((m) => m.waMessageId)).toEqual(['wa-broken', 'wa-large']);
+    expect(published[0].payload.mediaError).toBe('download failed: gone');
+  });
+
+  it('handles the events of one session in order: a slow media message is published before the text after it', async () => {
+    const { mocks } = await setup();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    mocks.emit({ type: 'message', message: image('wa-slow', async () => (await gate, Readable.from([Buffer.from('x')]))) });
+    mocks.emit({ type: 'message', message: text('wa-after') });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(mocks.ofType('message.received')).toHaveLength(0);
+    release();
+    await mocks.settled();
+    expect(mocks.ofType('message.received').map((e) => (e.data.message as { waMessageId: string }).waMessageId)).toEqual(['wa-slow', 'wa-after']);
+  });
+
+  it('moves a sent message to delivered then read on acks that arrive before its WhatsApp id is written', async () => {
+    const { mocks } = await setup();
+    const { message } = await mocks.messages.insertPending({ sessionId: mocks.session.id, chatId: '15550003333@c.us', from: 'me', to: '15550003333@c.us', type: 'text', body: 'hi' });
+    const generation = await mocks.sessions.claim(mocks.session.id, 'worker-a', 60_000);
+    await mocks.messages.transition(message.id, 'sending', { generation: generation! });
+
+    mocks.emit({ type: 'message_ack', waMessageId: 'wa-out', ack: 'sent' });
+    mocks.emit({ type: 'message_ack', waMessageId: 'wa-out', ack: 'delivered' });
+    mocks.emit({ type: 'message_ack', waMessageId: 'wa-out', ack: 'read' });
+    // The send loop writes the id a moment later; the acks wait for it.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await mocks.messages.transition(message.id, 'sent', { waMessageId: 'wa-out' });
+    await mocks.settled();
+
+    const row = await mocks.messages.get(message.id);
+    expect(row?.status).toBe('read');
+    expect(row?.timeline.map((t) => t.status)).toEqual(['pending', 'sending', 'sent', 'delivered', 'read']);
+    const acks = mocks.ofType('message.ack').map((e) => e.data);
+    expect(acks).toEqual([
+      expect.objectContaining({ messageId: message.id, waMessageId: 'wa-out', ack: 'delivered', chatId: '15550003333@c.us' }),
+      expect.objectContaining({ messageId: message.id, waMessageId: 'wa-out', ack: 'read' }),
+    ]);
+
+    // A repeated ack changes nothing and publishes nothing.
+    mocks.emit({ type: 'message_ack', waMessageId: 'wa-out', ack: 'delivered' });
+    await mocks.settled();
+    expect(mocks.ofType('message.ack')).toHaveLength(2);
+  });
+
+  it('logs a warning when an ack never finds its message, and lets the session go on meanwhile', async () => {
+    const { mocks } = await setup({ ackWaitMs: 150, ackRetryMaxMs: 30 });
+    mocks.emit({ type: 'message_ack', waMessageId: 'wa-nowhere', ack: 'read' });
+    mocks.emit({ type: 'message', message: text('wa-meanwhile') });
+    await waitFor('the later message', () => mocks.ofType('message.received').length === 1);
+    await mocks.settled();
+    expect(mocks.ofType('message.ack')).toHaveLength(0);
+    expect(mocks.warn).toHaveBeenCalledWith(expect.stringContaining('wa-nowhere'), 'InboundRecorder');
+  });
+
+  it('marks a revoked message once and publishes message.revoked; an unknown one is published with messageId null', async () => {
+    const { mocks } = await setup();
+    mocks.emit({ type: 'message', message: text('wa-gone') });
+    mocks.emit({ type: 'message_revoked', waMessageId: 'wa-gone', chatId: '15550001111@c.us' });
+    mocks.emit({ type: 'message_revoked', waMessageId: 'wa-gone', chatId: '15550001111@c.us' });
+    mocks.emit({ type: 'message_revoked', waMessageId: 'wa-unknown', chatId: '15550009999@c.us' });
+    await mocks.settled();
+
+    const row = await mocks.messages.findByWaMessageId(mocks.session.id, 'wa-gone');
+    expect(row?.revokedAt).toBeInstanceOf(Date);
+    const revoked = mocks.ofType('message.revoked').map((e) => e.data);
+    expect(revoked).toEqual([
+      { messageId: row!.id, waMessageId: 'wa-gone', chatId: '15550001111@c.us', at: row!.revokedAt!.toISOString() },
+      { messageId: null, waMessageId: 'wa-unknown', chatId: '15550009999@c.us', at: expect.any(String) },
+    ]);
+  });
+});

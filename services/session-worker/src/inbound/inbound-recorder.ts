@@ -1,0 +1,263 @@
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnModuleInit, Optional } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@plugboard/config';
+import {
+  type EventType,
+  MediaStreams,
+  MessageAckEventSchema,
+  MessageReceivedEventSchema,
+  MessageRevokedEventSchema,
+} from '@plugboard/contracts';
+import { type MessageEntity, MessageRepository, toMessageView } from '@plugboard/database';
+import { BusPort } from '@plugboard/messaging';
+import { ServiceLogger } from '@plugboard/service-kit';
+import type { z } from 'zod';
+import type { EngineEvent, InboundMessage } from '../engine/engine.port';
+import { publishSessionEvent } from '../sessions/session-events';
+import { SessionSupervisor } from '../sessions/session-supervisor';
+import { describeError, uploadInboundMedia } from './inbound-media';
+import { SerialChains } from './serial-chains';
+
+export interface InboundSettings {
+  /** How long an ack waits for the send loop to write its message's WhatsApp id. */
+  ackWaitMs: number;
+  /** Longest pause between two lookups of that id (the first is short, then doubling). */
+  ackRetryMaxMs: number;
+  /** Download from the engine plus upload to the media-service, per file. */
+  mediaTimeoutMs: number;
+  /** Tries to store a received message while the database fails, before it is given up (and logged). */
+  storeAttempts: number;
+}
+
+/** Optional overrides of `DEFAULT_INBOUND_SETTINGS` (tests). */
+export const INBOUND_SETTINGS = Symbol('INBOUND_SETTINGS');
+
+export const DEFAULT_INBOUND_SETTINGS: InboundSettings = {
+  ackWaitMs: 5_000,
+  ackRetryMaxMs: 500,
+  mediaTimeoutMs: 120_000,
+  storeAttempts: 5,
+};
+
+const FIRST_RETRY_MS = 20;
+const STORE_RETRY_MS = 200;
+type HandledEvent = Extract<EngineEvent, { type: 'message' | 'message_ack' | 'message_revoked' }>;
+
+/**
+ * Turns the engine's message events of owned sessions into rows and events: received messages
+ * (with their media streamed into the media-service), acks and revokes. Events of one session
+ * are handled in order, sessions concurrently. Redelivered events change nothing and publish
+ * nothing twice.
+ */
+@Injectable()
+export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown {
+  private readonly settings: InboundSettings;
+  private readonly sessions = new SerialChains();
+  /** Acks of messages whose row the send loop has not marked `sent` yet, in order per message. */
+  private readonly waitingAcks = new SerialChains();
+  private closing = false;
+  private readonly listener = (sessionId: string, event: EngineEvent) => this.accept(sessionId, event);
+
+  constructor(
+    private readonly supervisor: SessionSupervisor,
+    private readonly messages: MessageRepository,
+    private readonly media: MediaStreams,
+    private readonly bus: BusPort,
+    private readonly logger: ServiceLogger,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() @Inject(INBOUND_SETTINGS) settings?: Partial<InboundSettings>,
+  ) {
+    this.settings = { ...DEFAULT_INBOUND_SETTINGS, ...settings };
+  }
+
+  onModuleInit(): void {
+    this.supervisor.engineListeners.add(this.listener);
+  }
+
+  /** After the supervisor has drained (onModuleDestroy): its last events are still recorded. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.supervisor.engineListeners.delete(this.listener);
+    this.closing = true;
+    await this.idle();
+  }
+
+  /** Queues one engine event behind the earlier events of its session. */
+  accept(sessionId: string, event: EngineEvent): void {
+    if (!isHandled(event)) return;
+    this.sessions.run(sessionId, () => this.handle(sessionId, event)).catch((error) => {
+      this.logger.error(`${event.type} of session ${sessionId} not recorded: ${describeError(error)}`, 'InboundRecorder');
+    });
+  }
+
+  /** Resolves when every queued event has been handled (tests, shutdown). */
+  async idle(): Promise<void> {
+    do {
+      await this.sessions.idle();
+      await this.waitingAcks.idle();
+    } while (this.sessions.busy || this.waitingAcks.busy);
+  }
+
+  private handle(sessionId: string, event: HandledEvent): Promise<void> {
+    switch (event.type) {
+      case 'message':
+        return this.received(sessionId, event.message);
+      case 'message_ack':
+        return this.ack(sessionId, event.waMessageId, event.ack);
+      case 'message_revoked':
+        return this.revoked(sessionId, event.waMessageId, event.chatId);
+    }
+  }
+
+  /** Stores the message once, its media next, then publishes `message.received`. */
+  private async received(sessionId: string, message: InboundMessage): Promise<void> {
+    const { message: row, created } = await this.store(sessionId, message);
+    if (!created) return; // redelivered: recorded and published the first time
+    const stored = message.media ? await this.attachMedia(row, message.media) : row;
+    await this.publish(sessionId, 'message.received', MessageReceivedEventSchema, { message: toMessageView(stored) });
+  }
+
+  private async store(sessionId: string, message: InboundMessage) {
+    const input = {
+      sessionId,
+      waMessageId: message.waMessageId,
+      chatId: message.chatId,
+      from: message.from,
+      to: message.to,
+      type: message.type,
+      body: message.body ?? null,
+      payload: inboundPayload(message),
+      at: message.timestamp,
+    };
+    // A database hiccup must not lose a message WhatsApp will not deliver again: retry a while.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.messages.recordIncoming(input);
+      } catch (error) {
+        if (attempt >= this.settings.storeAttempts || this.closing) throw error;
+        this.logger.warn(`storing message ${message.waMessageId} of session ${sessionId} failed (try ${attempt}): ${describeError(error)}`, 'InboundRecorder');
+        await sleep(STORE_RETRY_MS * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  /** The stored row with its mediaId, or with `payload.mediaError` when the file could not be stored. */
+  private async attachMedia(row: MessageEntity, media: NonNullable<InboundMessage['media']>): Promise<MessageEntity> {
+    try {
+      const record = await uploadInboundMedia(
+        this.media,
+        media,
+        { sessionId: row.sessionId, messageId: row.id },
+        { maxBytes: this.config.MEDIA_MAX_BYTES, timeoutMs: this.settings.mediaTimeoutMs },
+      );
+      return (await this.messages.attachMedia(row.id, record.id)) ?? Object.assign(row, { mediaId: record.id });
+    } catch (error) {
+      const mediaError = describeError(error);
+      this.logger.warn(`media of message ${row.waMessageId} of session ${row.sessionId} not stored: ${mediaError}`, 'InboundRecorder');
+      const updated = await this.messages.mergePayload(row.id, { mediaError }).catch((writeError: unknown) => {
+        this.logger.warn(`could not note the media error on message ${row.id}: ${describeError(writeError)}`, 'InboundRecorder');
+        return null;
+      });
+      return updated ?? Object.assign(row, { payload: { ...row.payload, mediaError } });
+    }
+  }
+
+  /**
+   * Moves an outgoing message forward on a `delivered`/`read` ack. The send loop writes the
+   * WhatsApp id with `sent` after the engine call returns, so an ack can come first: then it
+   * waits off the session's chain (other messages go on) and later acks of the same message
+   * queue behind it.
+   */
+  private async ack(sessionId: string, waMessageId: string, ack: 'sent' | 'delivered' | 'read'): Promise<void> {
+    if (ack === 'sent') return this.sentAck(sessionId, waMessageId);
+    const key = `${sessionId}\n${waMessageId}`;
+    if (!this.waitingAcks.has(key)) {
+      const row = await this.messages.findByWaMessageId(sessionId, waMessageId);
+      if (row) return this.applyAck(row, waMessageId, ack);
+    }
+    this.waitingAcks
+      .run(key, async () => {
+        const row = await this.waitForRow(sessionId, waMessageId, ack);
+        if (row) await this.applyAck(row, waMessageId, ack);
+      })
+      .catch((error) => {
+        this.logger.error(`ack "${ack}" of message ${waMessageId} of session ${sessionId} not recorded: ${describeError(error)}`, 'InboundRecorder');
+      });
+  }
+
+  // The send loop writes `sent` itself: a `sent` ack only moves a row still `sending`, and is not published.
+  private async sentAck(sessionId: string, waMessageId: string): Promise<void> {
+    const row = await this.messages.findByWaMessageId(sessionId, waMessageId);
+    if (row?.status === 'sending') await this.messages.transition(row.id, 'sent');
+  }
+
+  private async applyAck(row: MessageEntity, waMessageId: string, ack: 'delivered' | 'read'): Promise<void> {
+    const at = new Date();
+    const result = await this.messages.transition(row.id, ack, { at });
+    if (!result.applied) return; // repeated, or older than what the row already says
+    await this.publish(row.sessionId, 'message.ack', MessageAckEventSchema, {
+      messageId: row.id,
+      waMessageId,
+      chatId: row.chatId,
+      ack,
+      at: at.toISOString(),
+    });
+  }
+
+  private async waitForRow(sessionId: string, waMessageId: string, ack: string): Promise<MessageEntity | null> {
+    const deadline = Date.now() + this.settings.ackWaitMs;
+    let pause = FIRST_RETRY_MS;
+    for (;;) {
+      const row = await this.messages.findByWaMessageId(sessionId, waMessageId);
+      if (row) return row;
+      if (Date.now() >= deadline || this.closing) break;
+      await sleep(Math.min(pause, Math.max(1, deadline - Date.now())));
+      pause = Math.min(pause * 2, this.settings.ackRetryMaxMs);
+    }
+    this.logger.warn(
+      `ack "${ack}" for message ${waMessageId} of session ${sessionId} dropped: no message has that WhatsApp id` +
+        (this.closing ? ' (shutting down)' : ` after ${this.settings.ackWaitMs} ms`),
+      'InboundRecorder',
+    );
+    return null;
+  }
+
+  /** Marks the message revoked and publishes it; an unknown message is published too, with messageId null. */
+  private async revoked(sessionId: string, waMessageId: string, chatId: string): Promise<void> {
+    const at = new Date();
+    const { message, changed } = await this.messages.markRevoked(sessionId, waMessageId, at);
+    if (message && !changed) return; // already revoked: published the first time
+    await this.publish(sessionId, 'message.revoked', MessageRevokedEventSchema, {
+      messageId: message?.id ?? null,
+      waMessageId,
+      chatId: message?.chatId ?? chatId,
+      at: (message?.revokedAt ?? at).toISOString(),
+    });
+  }
+
+  /** Checks the data against its contract, then publishes; a bus failure is logged (the row is already right). */
+  private async publish<S extends z.ZodType<Record<string, unknown>>>(sessionId: string, type: EventType, schema: S, data: z.input<S>): Promise<void> {
+    const checked = schema.parse(data);
+    try {
+      await publishSessionEvent(this.bus, sessionId, type, checked);
+    } catch (error) {
+      this.logger.warn(`${type} of session ${sessionId} not published: ${describeError(error)}`, 'InboundRecorder');
+    }
+  }
+}
+
+function isHandled(event: EngineEvent): event is HandledEvent {
+  return event.type === 'message' || event.type === 'message_ack' || event.type === 'message_revoked';
+}
+
+/** What the columns do not hold: location, quoted message, the file's description. */
+function inboundPayload(message: InboundMessage): Record<string, unknown> {
+  const media = message.media
+    ? { mimeType: message.media.mimeType, filename: message.media.filename, size: message.media.size }
+    : undefined;
+  const payload = { location: message.location, quotedMessageId: message.quotedMessageId, media };
+  // The JSON column would drop undefined fields anyway; dropping them here keeps the event the same as the row.
+  return JSON.parse(JSON.stringify(payload)) as Record<string, unknown>;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

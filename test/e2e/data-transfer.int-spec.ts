@@ -1,0 +1,290 @@
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { request } from 'undici';
+import type { MikroORM } from '@mikro-orm/core';
+import { type TestDatabase, backendReachable, createTestDatabase, freePort, testBackends, waitFor } from '@plugboard/testing';
+import { type DatabaseConfig, openDatabase } from '@plugboard/database';
+import { type TableChecksum, tableChecksums } from '@plugboard/infra-admin';
+import { buildOnce } from './support/build';
+import { type IsolatedBackends, isolateBackends } from './support/isolated-backends';
+import { type ServiceProcess, killAll, startService } from './support/service-process';
+import { seedMessages, seedSmallTables } from './support/data-seed';
+
+const TOKEN = 'data-transfer-internal-token';
+const PASSPHRASE = 'correct horse battery staple';
+const MESSAGES = 200_000;
+const RSS_LIMIT_KB = 200 * 1024;
+
+/** A 200 import's answer or a coded error. */
+interface ImportReply {
+  tables: Record<string, number>;
+  error: { code: string; message: string };
+}
+
+interface InfraAdmin {
+  process: ServiceProcess;
+  url: string;
+}
+
+function sqliteConfig(path: string): DatabaseConfig {
+  return {
+    DATABASE_TYPE: 'sqlite',
+    DATABASE_SYNCHRONIZE: true,
+    SQLITE_PATH: path,
+    DATABASE_HOST: undefined,
+    DATABASE_PORT: 5432,
+    DATABASE_USERNAME: undefined,
+    DATABASE_PASSWORD: undefined,
+    DATABASE_NAME: 'unused',
+    DATABASE_POOL_SIZE: 1,
+    DATABASE_SSL: false,
+    DATABASE_STATEMENT_TIMEOUT_MS: 30_000,
+    POSTGRES_SCHEMA: 'public',
+  } as DatabaseConfig;
+}
+
+function databaseEnv(config: DatabaseConfig): Record<string, string> {
+  // The test creates the schema once: a schema sync on an existing SQLite file rebuilds its tables.
+  if (config.DATABASE_TYPE === 'sqlite') return { DATABASE_TYPE: 'sqlite', SQLITE_PATH: config.SQLITE_PATH, DATABASE_SYNCHRONIZE: 'false' };
+  return {
+    DATABASE_TYPE: 'postgres',
+    DATABASE_HOST: config.DATABASE_HOST ?? '127.0.0.1',
+    DATABASE_PORT: String(config.DATABASE_PORT),
+    DATABASE_USERNAME: config.DATABASE_USERNAME ?? 'postgres',
+    DATABASE_NAME: config.DATABASE_NAME,
+  };
+}
+
+/** The built infra-admin alone, on its own HTTP port, with the run's own bus subjects. */
+async function startInfraAdmin(config: DatabaseConfig, dir: string, isolation: Record<string, string>): Promise<InfraAdmin> {
+  const port = await freePort();
+  const process = startService(
+    'infra-admin',
+    { ...isolation, ...databaseEnv(config), HOST: '127.0.0.1', HTTP_PORT: String(port), INTERNAL_TOKEN: TOKEN, LOG_LEVEL: 'warn', DATA_DIR: dir },
+    dir,
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    'infra-admin ready',
+    async () => {
+      if (process.child.exitCode !== null) throw new Error(`infra-admin exited: ${process.output()}`);
+      const response = await fetch(`${url}/health/ready`).catch(() => undefined);
+      return response?.status === 200 ? true : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 200 },
+  );
+  return { process, url };
+}
+
+/** Peak resident set size of the process so far (VmHWM), in KiB. */
+function peakRssKb(process: ServiceProcess): number {
+  const status = readFileSync(`/proc/${process.child.pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1]);
+}
+
+async function exportTo(admin: InfraAdmin, file: string, passphrase?: string): Promise<void> {
+  const response = await request(`${admin.url}/internal/data/export`, {
+    headers: { 'x-internal-token': TOKEN, ...(passphrase ? { 'x-export-passphrase': passphrase } : {}) },
+  });
+  expect(response.statusCode).toBe(200);
+  expect(response.headers['x-job-id']).toBeTruthy();
+  await pipeline(response.body, createWriteStream(file));
+}
+
+async function importFrom(admin: InfraAdmin, body: string | Buffer, query: string, passphrase?: string): Promise<{ status: number; body: ImportReply }> {
+  const response = await request(`${admin.url}/internal/data/import?${query}`, {
+    method: 'POST',
+    body: typeof body === 'string' ? createReadStream(body) : body,
+    headers: { 'x-internal-token': TOKEN, 'content-type': 'application/gzip', ...(passphrase ? { 'x-export-passphrase': passphrase } : {}) },
+  });
+  return { status: response.statusCode, body: (await response.body.json()) as ImportReply };
+}
+
+/** The jobs' own audit entries are the only rows an export or import adds. */
+const skipJobAudit = (table: string, row: Record<string, unknown>) => table === 'audit_logs' && String(row.action).startsWith('infra.data.');
+
+async function checksumsOf(config: DatabaseConfig): Promise<Record<string, TableChecksum>> {
+  const orm = await openDatabase({ ...config, DATABASE_SYNCHRONIZE: false }, { migrate: false });
+  try {
+    return await tableChecksums({ orm, config }, skipJobAudit);
+  } finally {
+    await orm.close(true);
+  }
+}
+
+async function seeded(config: DatabaseConfig, messages: number): Promise<void> {
+  await openDatabase(config, { migrate: true }).then((orm) => orm.close(true));
+  const orm: MikroORM = await openDatabase({ ...config, DATABASE_SYNCHRONIZE: false }, { migrate: false });
+  try {
+    await seedSmallTables(orm);
+    await seedMessages(orm, config.DATABASE_TYPE, messages);
+  } finally {
+    await orm.close(true);
+  }
+}
+
+/** Rewrites an export's lines and, unless told otherwise, recomputes a trailer that matches them. */
+function rewriteExport(file: string, edit: (lines: string[]) => string[], keepTrailer = false): Buffer {
+  const lines = gunzipSync(readFileSync(file)).toString('utf8').split('\n').filter(Boolean);
+  const header = lines[0];
+  const trailer = lines[lines.length - 1];
+  const rows = edit(lines.slice(1, -1));
+  if (keepTrailer) return gzipSync(`${[header, ...rows, trailer].join('\n')}\n`);
+  const tables: Record<string, number> = {};
+  const hash = createHash('sha256');
+  for (const row of rows) {
+    hash.update(`${row}\n`);
+    const t = (JSON.parse(row) as { t: string }).t;
+    tables[t] = (tables[t] ?? 0) + 1;
+  }
+  const parsedHeader = JSON.parse(header) as { tables: Record<string, number> };
+  parsedHeader.tables = { ...parsedHeader.tables, ...tables };
+  const newTrailer = JSON.stringify({ trailer: { tables: { ...JSON.parse(trailer).trailer.tables, ...tables }, rows: rows.length, sha256: hash.digest('hex') } });
+  return gzipSync(`${[JSON.stringify(parsedHeader), ...rows, newTrailer].join('\n')}\n`);
+}
+
+describe('data export/import between SQLite and PostgreSQL (infra-admin as its own process)', () => {
+  let reachable = false;
+  const processes: ServiceProcess[] = [];
+  const databases: TestDatabase[] = [];
+  let dir: string;
+  let isolation: IsolatedBackends | undefined;
+
+  beforeAll(async () => {
+    reachable = (await backendReachable('PostgreSQL', testBackends.databaseUrl)) && (await backendReachable('NATS', testBackends.natsUrl));
+    if (!reachable) return;
+    await buildOnce();
+    isolation = await isolateBackends({ tag: `pbdata${process.pid}`, queue: 'memory' });
+    dir = mkdtempSync(join(tmpdir(), 'pb-data-transfer-'));
+  }, 300_000);
+
+  afterAll(async () => {
+    await killAll(processes);
+    for (const database of databases) await database.drop();
+    await isolation?.cleanup();
+  });
+
+  async function admin(config: DatabaseConfig): Promise<InfraAdmin> {
+    const started = await startInfraAdmin(config, dir, isolation!.env);
+    processes.push(started.process);
+    return started;
+  }
+
+  async function postgres(): Promise<DatabaseConfig> {
+    const database = await createTestDatabase({ prefix: 'pb_data_transfer_test' });
+    databases.push(database);
+    return database.config as DatabaseConfig;
+  }
+
+  it(`moves ${MESSAGES.toLocaleString('en')} messages SQLite → PostgreSQL → SQLite with identical counts and checksums`, async ({ skip }) => {
+    skip(!reachable, 'PostgreSQL unreachable');
+    const first = sqliteConfig(join(dir, 'first.sqlite'));
+    await seeded(first, MESSAGES);
+    const original = await checksumsOf(first);
+    expect(original.messages.rows).toBe(MESSAGES);
+
+    const peaks: Record<string, number> = {};
+    const fromSqlite = await admin(first);
+    await exportTo(fromSqlite, join(dir, 'one.ndjson.gz'), PASSPHRASE);
+    peaks['export from SQLite'] = peakRssKb(fromSqlite.process);
+
+    const pg = await postgres();
+    const intoPg = await admin(pg);
+    const imported = await importFrom(intoPg, join(dir, 'one.ndjson.gz'), 'mode=replace', PASSPHRASE);
+    expect(imported.status, JSON.stringify(imported.body)).toBe(200);
+    expect(imported.body.tables.messages).toBe(MESSAGES);
+    expect(await checksumsOf(pg)).toEqual(original);
+    await exportTo(intoPg, join(dir, 'two.ndjson.gz'), PASSPHRASE);
+    peaks['import into PostgreSQL + export'] = peakRssKb(intoPg.process);
+
+    const last = sqliteConfig(join(dir, 'last.sqlite'));
+    await openDatabase(last, { migrate: true }).then((orm) => orm.close(true));
+    const intoSqlite = await admin(last);
+    const back = await importFrom(intoSqlite, join(dir, 'two.ndjson.gz'), 'mode=replace', PASSPHRASE);
+    expect(back.status, JSON.stringify(back.body)).toBe(200);
+    expect(await checksumsOf(last)).toEqual(original);
+    peaks['import into SQLite'] = peakRssKb(intoSqlite.process);
+
+    for (const [step, kb] of Object.entries(peaks)) console.log(`infra-admin peak RSS (VmHWM), ${step}: ${(kb / 1024).toFixed(1)} MiB`);
+    for (const kb of Object.values(peaks)) expect(kb).toBeLessThan(RSS_LIMIT_KB);
+  }, 900_000);
+
+  describe.each(['sqlite', 'postgres'] as const)('refused imports leave %s exactly as it was', (dialect) => {
+    let target: InfraAdmin;
+    let config: DatabaseConfig;
+    let valid: string;
+    let before: Record<string, TableChecksum>;
+
+    beforeAll(async () => {
+      if (!reachable) return;
+      config = dialect === 'sqlite' ? sqliteConfig(join(dir, `bad-${Date.now()}.sqlite`)) : await postgres();
+      await seeded(config, 500);
+      target = await admin(config);
+      valid = join(dir, `valid-${dialect}.ndjson.gz`);
+      await exportTo(target, valid);
+      before = await checksumsOf(config);
+    }, 120_000);
+
+    // [name, file, status, code, modes]: merge applies a primary key repeated in one file in order, so only replace refuses it.
+    const cases: [string, () => Buffer, number, string, string[]?][] = [
+      ['a truncated file', () => readFileSync(valid).subarray(0, Math.floor(readFileSync(valid).length / 2)), 400, 'IMPORT_TRUNCATED'],
+      ['a file without its trailer', () => gzipSync(`${gunzipSync(readFileSync(valid)).toString('utf8').split('\n').slice(0, -2).join('\n')}\n`), 400, 'IMPORT_TRUNCATED'],
+      [
+        'a newer format version',
+        () => {
+          const lines = gunzipSync(readFileSync(valid)).toString('utf8').split('\n');
+          lines[0] = JSON.stringify({ ...JSON.parse(lines[0]), formatVersion: 2 });
+          return gzipSync(lines.join('\n'));
+        },
+        422,
+        'IMPORT_FORMAT_NEWER',
+      ],
+      ['a duplicate primary key', () => rewriteExport(valid, (rows) => [...rows.slice(0, 5), rows[4], ...rows.slice(5)]), 409, 'IMPORT_CONFLICT', ['replace']],
+      [
+        'a row breaking a foreign key',
+        () =>
+          rewriteExport(valid, (rows) =>
+            rows.map((row, i) => {
+              const parsed = JSON.parse(row) as { t: string; r: Record<string, unknown> };
+              return parsed.t === 'messages' && i === 10 ? JSON.stringify({ t: 'messages', r: { ...parsed.r, session_id: 'no-such-session' } }) : row;
+            }),
+          ),
+        422,
+        'IMPORT_INVALID',
+      ],
+      ['rows altered after the export', () => rewriteExport(valid, (rows) => rows.map((r, i) => (i === 20 ? r.replace('message body', 'MESSAGE BODY') : r)), true), 422, 'IMPORT_INVALID'],
+    ];
+
+    it.each(cases)('%s', async (_name, build, status, code, modes = ['replace', 'merge']) => {
+      if (!reachable) return;
+      for (const mode of modes) {
+        const result = await importFrom(target, build(), `mode=${mode}`);
+        expect(result.status, JSON.stringify(result.body)).toBe(status);
+        expect(result.body.error.code).toBe(code);
+        expect(await checksumsOf(config)).toEqual(before);
+      }
+    }, 120_000);
+
+    it('refuses redacted secrets it has no value for, and keeps its own on a re-import', async () => {
+      if (!reachable) return;
+      // The export was made without a passphrase: the same rows keep this database's secrets.
+      const again = await importFrom(target, valid, 'mode=replace');
+      expect(again.status, JSON.stringify(again.body)).toBe(200);
+      expect(await checksumsOf(config)).toEqual(before);
+      const foreign = rewriteExport(valid, (rows) =>
+        rows.map((row) => {
+          const parsed = JSON.parse(row) as { t: string; r: Record<string, unknown> };
+          return parsed.t === 'api_keys' ? JSON.stringify({ t: 'api_keys', r: { ...parsed.r, id: `${String(parsed.r.id).slice(0, 30)}ffffff` } }) : row;
+        }),
+      );
+      const refused = await importFrom(target, foreign, 'mode=replace');
+      expect(refused.status, JSON.stringify(refused.body)).toBe(422);
+      expect(refused.body.error.code).toBe('IMPORT_REDACTED');
+      expect(await checksumsOf(config)).toEqual(before);
+    }, 120_000);
+  });
+});
