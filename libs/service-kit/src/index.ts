@@ -16,4 +16,6 @@ export { listenForRestart } from './restart-listener';
 export { installRawStreamBody, originalContentType } from './raw-stream-body';
 export { HttpMediaStreams, type HttpMediaStreamsOptions } from './media/http-media-streams.adapter';
 export { MediaStreamsSwitch } from './media/media-streams.switch';
+export { MediaClientModule } from './media/media-client.module';
 export { INTERNAL_TOKEN_HEADER, InternalTokenGuard } from './internal/internal-token.guard';
+export { InternalHttpClient } from './internal/internal-http-client';

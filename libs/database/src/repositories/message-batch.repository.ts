@@ -2,9 +2,9 @@ import type { EntityData, EntityManager, MikroORM } from '@mikro-orm/core';
 import { ErrorCode } from '@plugboard/contracts';
 import { DatabaseError } from '../database.errors';
 import { MessageBatchEntity } from '../entities/message-batch.entity';
-import { MessageEntity, type MessageStatus, type MessageType } from '../entities/message.entity';
+import { MessageEntity, type MessageStatus } from '../entities/message.entity';
 import { guardDriverErrors } from './guard-driver-errors';
-import type { MessageRepository } from './message.repository';
+import type { MessageRepository, NewMessageBase } from './message.repository';
 import { timeOrderedId } from './time-ordered-id';
 
 export interface NewMessageBatch {
@@ -24,15 +24,7 @@ export interface MessageBatchProgress {
 }
 
 /** One message of a new batch: the columns of an outgoing row (session and batch come from the batch). */
-export interface NewBatchMessage {
-  chatId: string;
-  from: string;
-  to: string;
-  type: MessageType;
-  body?: string | null;
-  mediaId?: string | null;
-  payload?: Record<string, unknown>;
-}
+export type NewBatchMessage = Omit<NewMessageBase, 'sessionId'>;
 
 /** One line of a batch's per-message results. */
 export interface BatchMessageResult {

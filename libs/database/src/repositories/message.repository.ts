@@ -21,7 +21,8 @@ import { decodeMessageCursor, encodeMessageCursor } from './message-cursor';
 import { canTransition } from './message-status';
 import { timeOrderedId } from './time-ordered-id';
 
-interface NewMessageBase {
+/** The columns every new message row has, whichever way it goes. */
+export interface NewMessageBase {
   sessionId: string;
   chatId: string;
   from: string;

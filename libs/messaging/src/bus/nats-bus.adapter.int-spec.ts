@@ -80,6 +80,7 @@ describe('NatsBusAdapter (real NATS)', () => {
     const nc = await connect({ servers: url });
     try {
       const sub = nc.subscribe(`${subjectPrefix}.wa.events.>`, { max: 1 });
+      await nc.flush(); // the server knows the subscription before the event is published
       const event = { id: uniqueName('ev'), type: 'session.qr' as const, version: 1, sessionId: 'ext1', occurredAt: new Date().toISOString(), data: { qr: 'x' } };
       await bus.publishEvent(event);
       for await (const msg of sub) {

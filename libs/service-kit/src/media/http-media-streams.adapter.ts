@@ -1,7 +1,6 @@
-import { ErrorCode, type MediaDownload, type MediaImportSummary, type MediaRange, type MediaRecord, MediaStreams, type MediaUpload, type StorageCheckReport } from '@plugboard/contracts';
-import { ServiceError, isErrorCode } from '../service-kit.errors';
+import { type MediaDownload, type MediaImportSummary, type MediaRange, type MediaRecord, MediaStreams, type MediaUpload, type StorageCheckReport } from '@plugboard/contracts';
+import { InternalHttpClient } from '../internal/internal-http-client';
 import type { Readable } from 'node:stream';
-import { Agent, type Dispatcher, request } from 'undici';
 
 export interface HttpMediaStreamsOptions {
   /** MEDIA_SERVICE_URL */
@@ -17,11 +16,11 @@ export interface HttpMediaStreamsOptions {
  */
 export class HttpMediaStreams extends MediaStreams {
   readonly plug = 'http';
-  // No body or headers timeout: a large upload or download may take its time; the socket still times out when idle.
-  private readonly agent = new Agent({ bodyTimeout: 0, headersTimeout: 0, keepAliveTimeout: 10_000 });
+  private readonly http: InternalHttpClient;
 
-  constructor(private readonly options: HttpMediaStreamsOptions) {
+  constructor(options: HttpMediaStreamsOptions) {
     super();
+    this.http = new InternalHttpClient({ ...options, peer: 'media-service' });
   }
 
   async upload(input: MediaUpload): Promise<MediaRecord> {
@@ -32,7 +31,7 @@ export class HttpMediaStreams extends MediaStreams {
     }
     const headers: Record<string, string> = { 'content-type': input.contentType || 'application/octet-stream' };
     if (input.size !== undefined) headers['content-length'] = String(input.size);
-    const response = await this.call(`/internal/media?${query}`, { method: 'POST', body: input.stream, headers }, [201]);
+    const response = await this.http.call(`/internal/media?${query}`, { method: 'POST', body: input.stream, headers }, [201]);
     return (await response.body.json()) as MediaRecord;
   }
 
@@ -43,7 +42,7 @@ export class HttpMediaStreams extends MediaStreams {
       headers['x-range-start'] = String(range.start);
       if (range.end !== undefined) headers['x-range-end'] = String(range.end);
     }
-    const response = await this.call(`/internal/media/${encodeURIComponent(id)}`, { method: 'GET', headers }, [200, 206]);
+    const response = await this.http.call(`/internal/media/${encodeURIComponent(id)}`, { method: 'GET', headers }, [200, 206]);
     const record = JSON.parse(Buffer.from(String(response.headers['x-media-record']), 'base64url').toString('utf8')) as MediaRecord;
     const delivered = /^(\d+)-(\d+)$/.exec(String(response.headers['x-media-range'] ?? ''));
     return {
@@ -55,11 +54,11 @@ export class HttpMediaStreams extends MediaStreams {
   }
 
   async exportArchive(): Promise<Readable> {
-    return (await this.call('/internal/storage/export', { method: 'GET' }, [200])).body;
+    return (await this.http.call('/internal/storage/export', { method: 'GET' }, [200])).body;
   }
 
   async importArchive(stream: Readable): Promise<MediaImportSummary> {
-    const response = await this.call(
+    const response = await this.http.call(
       '/internal/storage/import',
       { method: 'POST', body: stream, headers: { 'content-type': 'application/gzip' } },
       [200, 201],
@@ -68,42 +67,11 @@ export class HttpMediaStreams extends MediaStreams {
   }
 
   async checkStorage(): Promise<StorageCheckReport> {
-    return (await (await this.call('/internal/storage/check', { method: 'GET' }, [200])).body.json()) as StorageCheckReport;
+    return (await (await this.http.call('/internal/storage/check', { method: 'GET' }, [200])).body.json()) as StorageCheckReport;
   }
 
   /** Closes the connection pool. */
   close(): Promise<void> {
-    return this.agent.close();
+    return this.http.close();
   }
-
-  private async call(
-    path: string,
-    options: { method: 'GET' | 'POST'; body?: Readable; headers?: Record<string, string> },
-    expected: number[],
-  ): Promise<Dispatcher.ResponseData> {
-    const headers = { ...options.headers, ...(this.options.token ? { 'x-internal-token': this.options.token } : {}) };
-    let response: Dispatcher.ResponseData;
-    try {
-      response = await request(new URL(path, this.options.baseUrl), { ...options, headers, dispatcher: this.agent });
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'UND_ERR_CONNECT_TIMEOUT') {
-        throw new ServiceError(ErrorCode.ServiceUnavailable, `media-service unreachable at ${this.options.baseUrl}`);
-      }
-      throw error;
-    }
-    if (expected.includes(response.statusCode)) return response;
-    throw await remoteError(response);
-  }
-}
-
-async function remoteError(response: Dispatcher.ResponseData): Promise<ServiceError> {
-  const text = await response.body.text().catch(() => '');
-  try {
-    const { error } = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; details?: unknown } };
-    if (error && isErrorCode(error.code) && typeof error.message === 'string') return new ServiceError(error.code, error.message, error.details);
-  } catch {
-    // Not our error shape: reported below.
-  }
-  return new ServiceError(ErrorCode.Internal, `media-service answered ${response.statusCode}`);
 }

@@ -1,21 +1,9 @@
 import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { INFRA_JOBS_PROGRESS_SUBJECT, type InfraJobProgressEvent, InfraJobProgressEventSchema } from '@plugboard/contracts';
 import { BusPort, type BusSubscription } from '@plugboard/messaging';
 import { ServiceLogger } from '@plugboard/service-kit';
-import { z } from 'zod';
 
-/** Plain bus subject (not the events stream) on which long admin jobs report their progress. */
-export const INFRA_JOB_PROGRESS_SUBJECT = 'infra.jobs.progress';
-
-/** `{ id, kind, state, progress }` of one admin job; extra fields pass through. */
-export const InfraJobProgressSchema = z.looseObject({
-  id: z.string(),
-  kind: z.string(),
-  state: z.string(),
-  progress: z.union([z.number(), z.record(z.string(), z.unknown())]).optional(),
-});
-export type InfraJobProgress = z.infer<typeof InfraJobProgressSchema>;
-
-type Listener = (progress: InfraJobProgress) => void;
+type Listener = (progress: InfraJobProgressEvent) => void;
 
 /**
  * One subscription to admin job progress for the whole gateway, fanned out to the SSE streams
@@ -34,8 +22,8 @@ export class InfraJobRelay implements OnApplicationBootstrap, OnModuleDestroy {
   async onApplicationBootstrap(): Promise<void> {
     try {
       await this.bus.connect();
-      this.subscription = await this.bus.subscribe(INFRA_JOB_PROGRESS_SUBJECT, (data) => {
-        const parsed = InfraJobProgressSchema.safeParse(data);
+      this.subscription = await this.bus.subscribe(INFRA_JOBS_PROGRESS_SUBJECT, (data) => {
+        const parsed = InfraJobProgressEventSchema.safeParse(data);
         if (!parsed.success) return;
         for (const listener of this.listeners) listener(parsed.data);
       });

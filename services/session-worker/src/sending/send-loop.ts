@@ -5,6 +5,7 @@ import { ChatLanes } from './chat-lanes';
 import { Coalescer } from './coalescer';
 import { prepareSend, UnsendableMessage } from './outbound-message';
 import type { TokenBucket } from './token-bucket';
+import { Sleeps } from './sleeps';
 
 /** What the loop needs of the session's runner (a `SessionRunner`). */
 export interface SendLoopRunner {
@@ -64,7 +65,7 @@ export class SendLoop {
   /** Rows of each batch held in lanes: the batch is checked for completion when it drops to 0. */
   private readonly heldPerBatch = new Map<string, number>();
   private readonly readyWaiters = new Set<() => void>();
-  private readonly sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
+  private readonly sleeps = new Sleeps();
   private unsubscribeStatus: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ready = false;
@@ -144,11 +145,7 @@ export class SendLoop {
     this.options.bucket.close();
     this.readyWaiters.forEach((wake) => wake());
     this.readyWaiters.clear();
-    for (const sleeper of this.sleepers) {
-      clearTimeout(sleeper.timer);
-      sleeper.wake();
-    }
-    this.sleepers.clear();
+    this.sleeps.wakeAll();
     this.lanes.clear();
     if (wait) await Promise.all([this.lanes.idle(), this.filler.idle(), this.reconciling]);
   }
@@ -365,18 +362,9 @@ export class SendLoop {
   }
 
   private pause(ms: number): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const sleeper = {
-        timer: setTimeout(() => {
-          this.sleepers.delete(sleeper);
-          resolve();
-        }, ms),
-        wake: resolve,
-      };
-      this.sleepers.add(sleeper);
-    });
+    return this.closed ? Promise.resolve() : this.sleeps.sleep(ms);
   }
+
 }
 
 function failedData(row: MessageEntity, reason: string, attempts: number, final: boolean): Record<string, unknown> {

@@ -1,3 +1,5 @@
+import { Sleeps } from './sleeps';
+
 /**
  * Pacing of one session's sends: up to `burst` at once, then `ratePerMinute` spread evenly.
  * Takers are served first come, first served, so no chat lane starves another. A rate of 0
@@ -8,7 +10,7 @@ export class TokenBucket {
   private refilledAt: number;
   private chain: Promise<unknown> = Promise.resolve();
   private closed = false;
-  private readonly sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
+  private readonly sleeps = new Sleeps();
 
   constructor(
     private readonly ratePerMinute: number,
@@ -34,11 +36,7 @@ export class TokenBucket {
   /** Wakes every waiting taker with false; later takes fail at once. */
   close(): void {
     this.closed = true;
-    for (const sleeper of this.sleepers) {
-      clearTimeout(sleeper.timer);
-      sleeper.wake();
-    }
-    this.sleepers.clear();
+    this.sleeps.wakeAll();
   }
 
   private async takeInTurn(): Promise<boolean> {
@@ -50,7 +48,7 @@ export class TokenBucket {
         return true;
       }
       const msPerToken = 60_000 / this.ratePerMinute;
-      await this.sleep(Math.ceil((1 - this.tokens) * msPerToken));
+      await this.sleeps.sleep(Math.ceil((1 - this.tokens) * msPerToken));
     }
   }
 
@@ -59,18 +57,5 @@ export class TokenBucket {
     const elapsed = Math.max(0, now - this.refilledAt);
     this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.ratePerMinute) / 60_000);
     this.refilledAt = now;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const sleeper = {
-        timer: setTimeout(() => {
-          this.sleepers.delete(sleeper);
-          resolve();
-        }, ms),
-        wake: resolve,
-      };
-      this.sleepers.add(sleeper);
-    });
   }
 }

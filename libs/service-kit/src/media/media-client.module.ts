@@ -1,13 +1,14 @@
 import { Global, Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@plugboard/config';
 import { MediaStreams } from '@plugboard/contracts';
-import { HttpMediaStreams, MediaStreamsSwitch } from '@plugboard/service-kit';
+import { HttpMediaStreams } from './http-media-streams.adapter';
+import { MediaStreamsSwitch } from './media-streams.switch';
 
 /**
- * The session-worker's way to the media-service's byte streams: inbound media is streamed
- * into it, outgoing media read from it. MediaStreams starts as the HTTP plug to
- * MEDIA_SERVICE_URL; the embedded launcher switches it to the in-process plug. Global, so
- * every feature of the worker injects `MediaStreams` without importing this module.
+ * The way of a service (gateway, session-worker) to the media-service's byte streams.
+ * MediaStreams starts as the HTTP plug to MEDIA_SERVICE_URL; the embedded launcher switches
+ * it to the in-process plug (`MediaStreamsSwitch.use`). Global, so every feature of the
+ * service injects `MediaStreams` without importing this module.
  */
 @Global()
 @Module({
