@@ -6,6 +6,8 @@ const benches: Record<string, () => Promise<void>> = {
   bus: async () => (await import('./bus.bench')).runBusBench(),
   media: async () => (await import('./media.bench')).runMediaBench(),
   gateway: async () => (await import('./gateway.bench')).runGatewayBench(),
+  send: async () => (await import('./send.bench')).runSendBench(),
+  export: async () => (await import('./export.bench')).runExportBench(),
 };
 
 async function main(): Promise<void> {

@@ -2,10 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReplyEnvelopeSchema } from '@plugboard/contracts';
-import { type TestDatabase, backendReachable, createTestDatabase, freePort, testBackends, uniqueName, waitFor } from '@plugboard/testing';
-import { Redis } from 'ioredis';
+import { backendReachable, freePort, testBackends, uniqueName, waitFor } from '@plugboard/testing';
 import { JSONCodec, connect } from 'nats';
 import { buildOnce } from './support/build';
+import { type IsolatedBackends, isolateBackends } from './support/isolated-backends';
 import { ServiceProcess, getJson, killAll, startService } from './support/service-process';
 
 const SERVICES = ['gateway', 'session-worker', 'media-service', 'infra-admin'] as const;
@@ -34,7 +34,7 @@ describe('distributed mode (four processes on NATS + BullMQ + PostgreSQL)', () =
   let cwd: string;
   let env: Record<string, string>;
   let base: string;
-  let database: TestDatabase | undefined;
+  let backends: IsolatedBackends | undefined;
 
   const start = (service: Service) => {
     const portVar = service === 'gateway' ? 'PORT' : 'HTTP_PORT';
@@ -52,28 +52,14 @@ describe('distributed mode (four processes on NATS + BullMQ + PostgreSQL)', () =
       (await backendReachable('PostgreSQL', testBackends.databaseUrl));
     if (!reachable) return;
     await buildOnce();
-    database = await createTestDatabase({ prefix: 'pb_distributed_test' });
-    const db = database.config;
+    // Isolates this run's subjects, events stream, queues and tables from anything else on the shared servers.
+    backends = await isolateBackends({ tag, queue: 'bullmq', database: 'pb_distributed_test' });
     cwd = mkdtempSync(join(tmpdir(), 'pb-distributed-'));
-    const redis = new URL(testBackends.redisUrl);
     env = {
-      BUS_TYPE: 'nats',
-      NATS_URL: testBackends.natsUrl,
-      // Isolates this run's subjects and events stream from anything else on the shared server.
-      BUS_SUBJECT_PREFIX: tag,
-      EVENTS_STREAM: tag,
-      QUEUE_TYPE: 'bullmq',
-      REDIS_HOST: redis.hostname,
-      REDIS_PORT: redis.port || '6379',
-      QUEUE_PREFIX: tag,
+      ...backends.env,
       HOST: '127.0.0.1',
       DATA_DIR: join(cwd, 'data'),
       API_MASTER_KEY: adminKey,
-      DATABASE_TYPE: 'postgres',
-      DATABASE_HOST: db.DATABASE_HOST ?? '127.0.0.1',
-      DATABASE_PORT: String(db.DATABASE_PORT),
-      DATABASE_USERNAME: db.DATABASE_USERNAME ?? 'postgres',
-      DATABASE_NAME: db.DATABASE_NAME,
       HEALTH_TIMEOUT_MS: '500',
       SHUTDOWN_TIMEOUT_MS: '8000',
     };
@@ -95,15 +81,7 @@ describe('distributed mode (four processes on NATS + BullMQ + PostgreSQL)', () =
 
   afterAll(async () => {
     await killAll(all);
-    await database?.drop();
-    if (!reachable) return;
-    const nc = await connect({ servers: testBackends.natsUrl });
-    await (await nc.jetstreamManager()).streams.delete(tag).catch(() => undefined);
-    await nc.close();
-    const redis = new Redis(testBackends.redisUrl);
-    const keys = await redis.keys(`${tag}:*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
+    await backends?.cleanup();
   });
 
   it('lists every instance of all four services with their sockets', async ({ skip }) => {

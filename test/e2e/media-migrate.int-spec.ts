@@ -2,8 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type S3ServerHandle, type TestDatabase, backendReachable, createTestDatabase, freePort, startS3Server, testBackends, uniqueName, waitFor } from '@plugboard/testing';
+import { type S3ServerHandle, backendReachable, freePort, startS3Server, testBackends, uniqueName, waitFor } from '@plugboard/testing';
 import { buildOnce } from './support/build';
+import { type IsolatedBackends, isolateBackends } from './support/isolated-backends';
 import { ServiceProcess, getJson, killAll, startService } from './support/service-process';
 
 const KiB = 1024;
@@ -41,7 +42,7 @@ describe('storage migration through the gateway (separate processes)', () => {
   let base: string;
   let mediaPort: number;
   let localRoot: string;
-  let database: TestDatabase | undefined;
+  let backends: IsolatedBackends | undefined;
   let s3: S3ServerHandle | undefined;
 
   const startMedia = async () => {
@@ -72,25 +73,16 @@ describe('storage migration through the gateway (separate processes)', () => {
     reachable = (await backendReachable('NATS', testBackends.natsUrl)) && (await backendReachable('PostgreSQL', testBackends.databaseUrl));
     if (!reachable) return;
     await buildOnce();
-    database = await createTestDatabase({ prefix: 'pb_migrate_test' });
+    backends = await isolateBackends({ tag, database: 'pb_migrate_test' });
     s3 = await startS3Server();
-    const db = database.config;
     cwd = mkdtempSync(join(tmpdir(), 'pb-migrate-'));
     localRoot = join(cwd, 'media-local');
     mediaPort = await freePort();
     env = {
-      BUS_TYPE: 'nats',
-      NATS_URL: testBackends.natsUrl,
-      BUS_SUBJECT_PREFIX: tag,
-      EVENTS_STREAM: tag,
+      ...backends.env,
       HOST: '127.0.0.1',
       DATA_DIR: join(cwd, 'data'),
       API_MASTER_KEY: adminKey,
-      DATABASE_TYPE: 'postgres',
-      DATABASE_HOST: db.DATABASE_HOST ?? '127.0.0.1',
-      DATABASE_PORT: String(db.DATABASE_PORT),
-      DATABASE_USERNAME: db.DATABASE_USERNAME ?? 'postgres',
-      DATABASE_NAME: db.DATABASE_NAME,
       MEDIA_SERVICE_URL: `http://127.0.0.1:${mediaPort}`,
       INTERNAL_TOKEN: `${tag}-internal-token`,
       // No STORAGE_TYPE here: it starts as `local` and later comes from <DATA_DIR>/.env.generated.
@@ -110,7 +102,7 @@ describe('storage migration through the gateway (separate processes)', () => {
   afterAll(async () => {
     await killAll(all);
     await s3?.dispose();
-    await database?.drop();
+    await backends?.cleanup();
   });
 
   it('moves every file local → S3 (resuming after a kill) and back, keys, sizes and sha256s identical', async ({ skip }) => {

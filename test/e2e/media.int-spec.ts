@@ -5,13 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { type S3ServerHandle, type TestDatabase, backendReachable, createTestDatabase, freePort, startS3Server, testBackends, uniqueName, waitFor } from '@plugboard/testing';
+import { type S3ServerHandle, backendReachable, freePort, startS3Server, testBackends, uniqueName, waitFor } from '@plugboard/testing';
 import { pack } from 'tar-stream';
 import { buildOnce } from './support/build';
+import { type IsolatedBackends, isolateBackends } from './support/isolated-backends';
 import { ServiceProcess, getJson, killAll, startService } from './support/service-process';
 
 const MiB = 1024 * 1024;
-const LARGE = 256 * MiB;
+const GiB = 1024 * MiB;
+const LARGE = GiB;
+/** MEDIA_MAX_BYTES of this stack: room for the large file, refusals just above it. */
+const CAP = LARGE + 64 * MiB;
 const UNREACHABLE = 'NATS or PostgreSQL unreachable';
 
 interface Manifest {
@@ -29,7 +33,7 @@ describe('media through the gateway (separate processes)', () => {
   let cwd: string;
   let base: string;
   let mediaPort: number;
-  let database: TestDatabase | undefined;
+  let backends: IsolatedBackends | undefined;
   let s3: S3ServerHandle | undefined;
   const auth = { 'x-api-key': adminKey };
 
@@ -50,26 +54,17 @@ describe('media through the gateway (separate processes)', () => {
     reachable = (await backendReachable('NATS', testBackends.natsUrl)) && (await backendReachable('PostgreSQL', testBackends.databaseUrl));
     if (!reachable) return;
     await buildOnce();
-    database = await createTestDatabase({ prefix: 'pb_media_test' });
-    const db = database.config;
+    backends = await isolateBackends({ tag, database: 'pb_media_test' });
     cwd = mkdtempSync(join(tmpdir(), 'pb-media-'));
     mediaPort = await freePort();
     env = {
-      BUS_TYPE: 'nats',
-      NATS_URL: testBackends.natsUrl,
-      BUS_SUBJECT_PREFIX: tag,
-      EVENTS_STREAM: tag,
+      ...backends.env,
       HOST: '127.0.0.1',
       DATA_DIR: join(cwd, 'data'),
       API_MASTER_KEY: adminKey,
-      DATABASE_TYPE: 'postgres',
-      DATABASE_HOST: db.DATABASE_HOST ?? '127.0.0.1',
-      DATABASE_PORT: String(db.DATABASE_PORT),
-      DATABASE_USERNAME: db.DATABASE_USERNAME ?? 'postgres',
-      DATABASE_NAME: db.DATABASE_NAME,
       MEDIA_SERVICE_URL: `http://127.0.0.1:${mediaPort}`,
       INTERNAL_TOKEN: `${tag}-internal-token`,
-      MEDIA_MAX_BYTES: String(300 * MiB),
+      MEDIA_MAX_BYTES: String(CAP),
       STORAGE_LOCAL_PATH: join(cwd, 'media-local'),
     };
     const gatewayPort = await freePort();
@@ -82,10 +77,10 @@ describe('media through the gateway (separate processes)', () => {
   afterAll(async () => {
     await killAll(all);
     await s3?.dispose();
-    await database?.drop();
+    await backends?.cleanup();
   });
 
-  it('streams a 256 MiB upload and download with flat memory in the media-service, sha256 intact', async ({ skip }) => {
+  it('streams a 1 GiB upload and download with flat memory in the media-service, sha256 intact', async ({ skip }) => {
     skip(!reachable, UNREACHABLE);
     const pid = media!.child.pid!;
     const baseline = rssBytes(pid);
@@ -119,7 +114,7 @@ describe('media through the gateway (separate processes)', () => {
       expect(bytes).toBe(LARGE);
       expect(received.digest('hex')).toBe(expected);
       const growth = peak - baseline;
-      console.log(`media: 256 MiB up+down, media-service RSS ${(baseline / MiB).toFixed(0)} MiB → peak ${(peak / MiB).toFixed(0)} MiB (growth ${(growth / MiB).toFixed(1)} MiB)`);
+      console.log(`media: 1 GiB up+down, media-service RSS ${(baseline / MiB).toFixed(0)} MiB → peak ${(peak / MiB).toFixed(0)} MiB (growth ${(growth / MiB).toFixed(1)} MiB)`);
       expect(growth).toBeLessThan(100 * 1000 * 1000);
       expect((await fetch(`${base}/api/media/${record.id}`, { method: 'DELETE', headers: auth })).status).toBe(200);
     } finally {
@@ -158,7 +153,7 @@ describe('media through the gateway (separate processes)', () => {
 
     await expect(getJson(`${base}/api/media/00000000-0000-4000-8000-000000000000`, auth)).resolves.toMatchObject({ status: 404, body: { error: { code: 'NOT_FOUND' } } });
     await expect(getJson(`${base}/api/media/..%2F..%2Fetc%2Fpasswd`, auth)).resolves.toMatchObject({ status: 400, body: { error: { code: 'VALIDATION_FAILED' } } });
-    const tooLarge = await send('POST', `${base}/api/media`, Readable.from([]), { ...auth, 'content-type': 'application/octet-stream', 'content-length': String(301 * MiB) }, true);
+    const tooLarge = await send('POST', `${base}/api/media`, Readable.from([]), { ...auth, 'content-type': 'application/octet-stream', 'content-length': String(CAP + MiB) }, true);
     expect(tooLarge.status).toBe(413);
     expect(JSON.parse(tooLarge.text)).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
     await expect(getJson(`${base}/api/media`)).resolves.toMatchObject({ status: 401 });
@@ -183,7 +178,7 @@ describe('media through the gateway (separate processes)', () => {
       traversal: await tarGz([{ name: 'manifest.json', body: manifestOfOne() }, { name: 'objects/../x', body: 'abc' }]),
       absolute: await tarGz([{ name: 'manifest.json', body: manifestOfOne() }, { name: '/etc/passwd', body: 'abc' }]),
       symlink: await tarGz([{ name: 'manifest.json', body: manifestOfOne() }, { name: `objects/${object.key}`, type: 'symlink', linkname: '/etc/passwd' }]),
-      overCap: await tarGz([{ name: 'manifest.json', body: manifestOfOne({ size: 400 * MiB }) }]),
+      overCap: await tarGz([{ name: 'manifest.json', body: manifestOfOne({ size: CAP + 100 * MiB }) }]),
       badSha: await tarGz([{ name: 'manifest.json', body: manifestOfOne({ sha256: 'f'.repeat(64) }) }, { name: `objects/${object.key}`, body: 'abc' }]),
       truncated: good.subarray(0, Math.floor(good.length / 2)),
     };

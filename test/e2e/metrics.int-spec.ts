@@ -1,16 +1,17 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type TestDatabase, backendReachable, createTestDatabase, freePort, testBackends, uniqueName, waitFor } from '@plugboard/testing';
-import { Redis } from 'ioredis';
-import { connect } from 'nats';
+import { backendReachable, freePort, testBackends, uniqueName, waitFor } from '@plugboard/testing';
 import { type MetricFamily, parsePrometheusText, sampleValue } from '../../libs/service-kit/src/metrics/__tests__/prometheus-text.parser';
 import { buildOnce } from './support/build';
+import { type IsolatedBackends, isolateBackends } from './support/isolated-backends';
 import { ServiceProcess, getJson, killAll, startService } from './support/service-process';
+import { call } from './support/sessions-http';
 
 const SERVICES = ['gateway', 'session-worker', 'media-service', 'infra-admin'] as const;
 type Service = (typeof SERVICES)[number];
 const COUNT = 'plugboard_http_request_duration_seconds_count';
+const SENDS = 'plugboard_messages_sent_total';
 const UNREACHABLE = 'NATS, Redis or PostgreSQL unreachable';
 
 /** GET /metrics, parsed strictly; fails on a non-200 or anything Prometheus would refuse. */
@@ -29,6 +30,12 @@ function expectProcessMetricsOnce(families: Map<string, MetricFamily>): void {
   }
 }
 
+/** Every sample of the sends counter, summed over its labels (session, type…). */
+function sendsCounted(families: Map<string, MetricFamily>): number | undefined {
+  const samples = [...families.values()].flatMap((f) => f.samples).filter((s) => s.name === SENDS);
+  return samples.length ? samples.reduce((sum, s) => sum + s.value, 0) : undefined;
+}
+
 /** Ten requests to a route move its request counter by exactly ten. */
 async function expectTenRequestsCounted(base: string, service: Service, token?: string): Promise<void> {
   const labels = { service, route: '/health/live', method: 'GET', status: '200' };
@@ -44,7 +51,8 @@ describe('GET /metrics of each service run alone (NATS + BullMQ + PostgreSQL)', 
   const tag = uniqueName('pbmetrics').replace(/-/g, '_');
   const token = `metrics_${tag}_token`;
   const bases = {} as Record<Service, string>;
-  let database: TestDatabase | undefined;
+  const adminKey = `pb_${tag}_admin-key-for-this-run`;
+  let backends: IsolatedBackends | undefined;
 
   beforeAll(async () => {
     reachable =
@@ -53,29 +61,21 @@ describe('GET /metrics of each service run alone (NATS + BullMQ + PostgreSQL)', 
       (await backendReachable('PostgreSQL', testBackends.databaseUrl));
     if (!reachable) return;
     await buildOnce();
-    database = await createTestDatabase({ prefix: 'pb_metrics_test' });
-    const db = database.config;
+    backends = await isolateBackends({ tag, queue: 'bullmq', database: 'pb_metrics_test' });
     const cwd = mkdtempSync(join(tmpdir(), 'pb-metrics-'));
-    const redis = new URL(testBackends.redisUrl);
     const env: Record<string, string> = {
-      BUS_TYPE: 'nats',
-      NATS_URL: testBackends.natsUrl,
-      BUS_SUBJECT_PREFIX: tag,
-      EVENTS_STREAM: tag,
-      QUEUE_TYPE: 'bullmq',
-      REDIS_HOST: redis.hostname,
-      REDIS_PORT: redis.port || '6379',
-      QUEUE_PREFIX: tag,
+      ...backends.env,
       HOST: '127.0.0.1',
       DATA_DIR: join(cwd, 'data'),
-      API_MASTER_KEY: `pb_${tag}_admin-key-for-this-run`,
-      DATABASE_TYPE: 'postgres',
-      DATABASE_HOST: db.DATABASE_HOST ?? '127.0.0.1',
-      DATABASE_PORT: String(db.DATABASE_PORT),
-      DATABASE_USERNAME: db.DATABASE_USERNAME ?? 'postgres',
-      DATABASE_NAME: db.DATABASE_NAME,
+      API_MASTER_KEY: adminKey,
       HEALTH_TIMEOUT_MS: '500',
       METRICS_TOKEN: token,
+      // The sends test: a simulated phone that pairs at once, no pacing.
+      ENGINE_TYPE: 'simulator',
+      SIMULATOR_AUTO_PAIR_MS: '50',
+      SIMULATOR_ACK_DELAY_MS: '5',
+      SEND_RATE_PER_MINUTE: '0',
+      SESSION_START_STAGGER_MS: '0',
     };
     for (const service of SERVICES) {
       const port = await freePort();
@@ -94,15 +94,7 @@ describe('GET /metrics of each service run alone (NATS + BullMQ + PostgreSQL)', 
 
   afterAll(async () => {
     await killAll(processes);
-    await database?.drop();
-    if (!reachable) return;
-    const nc = await connect({ servers: testBackends.natsUrl });
-    await (await nc.jetstreamManager()).streams.delete(tag).catch(() => undefined);
-    await nc.close();
-    const redis = new Redis(testBackends.redisUrl);
-    const keys = await redis.keys(`${tag}:*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
+    await backends?.cleanup();
   });
 
   it.for(SERVICES)('%s: 401 without the token, then its own metrics, valid for Prometheus', async (service, { skip }) => {
@@ -122,6 +114,35 @@ describe('GET /metrics of each service run alone (NATS + BullMQ + PostgreSQL)', 
     if (service === 'session-worker') expect(sampleValue(families, 'plugboard_sessions', { state: 'ready' })).toBe(0);
     await expectTenRequestsCounted(base, service, token);
   });
+
+  // After the per-service checks above, which expect no session yet.
+  it('session-worker: ten messages sent move its sends counter by exactly ten', async ({ skip }) => {
+    skip(!reachable, UNREACHABLE);
+    const http = (method: string, path: string, body?: unknown) => call(bases.gateway, adminKey, method, path, body === undefined ? {} : { body });
+    const created = await http('POST', '/api/sessions', { name: 'metrics-sends' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const sessionId = created.body.id as string;
+    await waitFor('the session ready', async () => (await http('GET', `/api/sessions/${sessionId}/status`)).body?.status === 'ready', { timeoutMs: 30_000 });
+
+    // The counter may appear only with the first send: absent counts as zero.
+    const before = sendsCounted(await scrape(bases['session-worker'], token)) ?? 0;
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const sent = await http('POST', `/api/sessions/${sessionId}/messages`, { to: '15550001234', type: 'text', text: `metrics ${i}` });
+      expect(sent.status, JSON.stringify(sent.body)).toBe(202);
+      ids.push(sent.body.id as string);
+    }
+    await waitFor(
+      'the ten messages read',
+      async () => {
+        for (const id of ids) if ((await http('GET', `/api/sessions/${sessionId}/messages/${id}`)).body?.status !== 'read') return false;
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
+    // Acks came after the sends: a counter that moved on acks too would show it now.
+    expect(sendsCounted(await scrape(bases['session-worker'], token)), `${SENDS} on the session-worker's /metrics`).toBe(before + 10);
+  }, 120_000);
 });
 
 // `npm start`: four services in one process, only the gateway on HTTP, /metrics open (no token).

@@ -1,9 +1,9 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type TestDatabase, backendReachable, createTestDatabase, freePort, testBackends, uniqueName, waitFor } from '@plugboard/testing';
-import { connect } from 'nats';
+import { backendReachable, freePort, testBackends, uniqueName, waitFor } from '@plugboard/testing';
 import { buildOnce } from './support/build';
+import { type IsolatedBackends, isolateBackends } from './support/isolated-backends';
 import { ServiceProcess, getJson, killAll, startService } from './support/service-process';
 import { call } from './support/sessions-http';
 
@@ -55,7 +55,7 @@ describe('session failover between two session-workers (NATS + PostgreSQL)', () 
   const tag = uniqueName('pbfail').replace(/-/g, '_');
   const key = `pb_${tag}_admin-key-of-this-run`;
   let base: string;
-  let database: TestDatabase | undefined;
+  let backends: IsolatedBackends | undefined;
 
   const http = (method: string, path: string, body?: unknown) => call(base, key, method, path, body === undefined ? {} : { body });
   const list = async () => (await http('GET', '/api/sessions')).body.sessions as View[];
@@ -65,23 +65,13 @@ describe('session failover between two session-workers (NATS + PostgreSQL)', () 
       (await backendReachable('NATS', testBackends.natsUrl)) && (await backendReachable('PostgreSQL', testBackends.databaseUrl));
     if (!reachable) return;
     await buildOnce();
-    database = await createTestDatabase({ prefix: 'pb_failover_test' });
-    const db = database.config;
+    backends = await isolateBackends({ tag, queue: 'memory', database: 'pb_failover_test' });
     const cwd = mkdtempSync(join(tmpdir(), 'pb-failover-'));
     const env: Record<string, string> = {
-      BUS_TYPE: 'nats',
-      NATS_URL: testBackends.natsUrl,
-      BUS_SUBJECT_PREFIX: tag,
-      EVENTS_STREAM: tag,
-      QUEUE_TYPE: 'memory',
+      ...backends.env,
       HOST: '127.0.0.1',
       DATA_DIR: join(cwd, 'data'),
       API_MASTER_KEY: key,
-      DATABASE_TYPE: 'postgres',
-      DATABASE_HOST: db.DATABASE_HOST ?? '127.0.0.1',
-      DATABASE_PORT: String(db.DATABASE_PORT),
-      DATABASE_USERNAME: db.DATABASE_USERNAME ?? 'postgres',
-      DATABASE_NAME: db.DATABASE_NAME,
       ENGINE_TYPE: 'simulator',
       SIMULATOR_AUTO_PAIR_MS: '200',
       SIMULATOR_QR_ROTATE_MS: '60000',
@@ -112,11 +102,7 @@ describe('session failover between two session-workers (NATS + PostgreSQL)', () 
 
   afterAll(async () => {
     await killAll(processes);
-    await database?.drop();
-    if (!reachable) return;
-    const nc = await connect({ servers: testBackends.natsUrl });
-    await (await nc.jetstreamManager()).streams.delete(tag).catch(() => undefined);
-    await nc.close();
+    await backends?.cleanup();
   });
 
   it('moves every session of a SIGKILLed worker to the other within 2 × TTL, never running one on two workers at once', async ({ skip }) => {

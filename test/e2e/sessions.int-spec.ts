@@ -1,11 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type TestDatabase, backendReachable, createTestDatabase, freePort, testBackends, uniqueName, waitFor } from '@plugboard/testing';
+import { backendReachable, freePort, testBackends, uniqueName, waitFor } from '@plugboard/testing';
 import jsQR from 'jsqr';
-import { connect } from 'nats';
 import { PNG } from 'pngjs';
 import { buildOnce } from './support/build';
+import { isolateBackends } from './support/isolated-backends';
 import { ServiceProcess, getJson, killAll, startService } from './support/service-process';
 import { type RecordedStatus, call, recordStatusEvents } from './support/sessions-http';
 
@@ -14,17 +14,16 @@ interface Stack {
   key: string;
   tag: string;
   processes: ServiceProcess[];
+  /** Removes what the run left on the shared servers. */
+  cleanup(): Promise<void>;
 }
 
 const UNREACHABLE = 'NATS (or PostgreSQL) unreachable';
 
-/** Environment shared by both stacks: simulator engine, NATS bus isolated by a per-run prefix and stream. */
-function baseEnv(tag: string, cwd: string, key: string): Record<string, string> {
+/** Environment shared by both stacks: simulator engine on the run's isolated backends. */
+function baseEnv(isolation: Record<string, string>, cwd: string, key: string): Record<string, string> {
   return {
-    BUS_TYPE: 'nats',
-    NATS_URL: testBackends.natsUrl,
-    BUS_SUBJECT_PREFIX: tag,
-    EVENTS_STREAM: tag,
+    ...isolation,
     HOST: '127.0.0.1',
     DATA_DIR: join(cwd, 'data'),
     API_MASTER_KEY: key,
@@ -38,6 +37,7 @@ function baseEnv(tag: string, cwd: string, key: string): Record<string, string> 
   };
 }
 
+/** Waits for the stack; a stack that never comes up is torn down here, as afterAll never sees it. */
 async function waitHealthy(stack: Stack, services: string[]): Promise<void> {
   await waitFor(
     `GET /health lists ${services.join(', ')} up`,
@@ -47,13 +47,11 @@ async function waitHealthy(stack: Stack, services: string[]): Promise<void> {
       return services.every((s) => body.services?.[s] === 'up');
     },
     { timeoutMs: 90_000, intervalMs: 250 },
-  );
-}
-
-async function dropStream(tag: string): Promise<void> {
-  const nc = await connect({ servers: testBackends.natsUrl });
-  await (await nc.jetstreamManager()).streams.delete(tag).catch(() => undefined);
-  await nc.close();
+  ).catch(async (error: unknown) => {
+    await killAll(stack.processes);
+    await stack.cleanup();
+    throw error;
+  });
 }
 
 function decodeQrPng(bytes: Buffer): string | undefined {
@@ -76,7 +74,7 @@ function sessionLifecycleSuite(label: string, boot: () => Promise<Stack | undefi
       await recorder?.close();
       if (stack) {
         await killAll(stack.processes);
-        await dropStream(stack.tag);
+        await stack.cleanup();
       }
     });
 
@@ -193,14 +191,12 @@ sessionLifecycleSuite('sessions over HTTP: embedded process on SQLite', async ()
   const cwd = mkdtempSync(join(tmpdir(), 'pb-sessions-embedded-'));
   const port = await freePort();
   const key = `pb_${tag}_admin-key-of-this-run`;
-  const stack: Stack = { base: `http://127.0.0.1:${port}`, key, tag, processes: [] };
-  stack.processes.push(startService('embedded', { ...baseEnv(tag, cwd, key), PORT: String(port), QUEUE_TYPE: 'memory' }, cwd));
+  const backends = await isolateBackends({ tag, queue: 'memory' });
+  const stack: Stack = { base: `http://127.0.0.1:${port}`, key, tag, processes: [], cleanup: backends.cleanup };
+  stack.processes.push(startService('embedded', { ...baseEnv(backends.env, cwd, key), PORT: String(port) }, cwd));
   await waitHealthy(stack, ['gateway', 'session-worker']);
   return stack;
 });
-
-let database: TestDatabase | undefined;
-afterAll(async () => database?.drop());
 
 sessionLifecycleSuite('sessions over HTTP: separate processes on NATS + Redis + PostgreSQL', async () => {
   const reachable =
@@ -209,28 +205,16 @@ sessionLifecycleSuite('sessions over HTTP: separate processes on NATS + Redis + 
     (await backendReachable('PostgreSQL', testBackends.databaseUrl));
   if (!reachable) return undefined;
   await buildOnce();
-  database = await createTestDatabase({ prefix: 'pb_sessions_test' });
   const tag = uniqueName('pbsessd').replace(/-/g, '_');
+  const backends = await isolateBackends({ tag, queue: 'bullmq', redisCache: true, database: 'pb_sessions_test' });
   const cwd = mkdtempSync(join(tmpdir(), 'pb-sessions-distributed-'));
   const key = `pb_${tag}_admin-key-of-this-run`;
-  const redis = new URL(testBackends.redisUrl);
-  const db = database.config;
   const env = {
-    ...baseEnv(tag, cwd, key),
-    QUEUE_TYPE: 'bullmq',
-    QUEUE_PREFIX: tag,
-    REDIS_HOST: redis.hostname,
-    REDIS_PORT: redis.port || '6379',
-    REDIS_ENABLED: 'true',
-    DATABASE_TYPE: 'postgres',
-    DATABASE_HOST: db.DATABASE_HOST ?? '127.0.0.1',
-    DATABASE_PORT: String(db.DATABASE_PORT),
-    DATABASE_USERNAME: db.DATABASE_USERNAME ?? 'postgres',
-    DATABASE_NAME: db.DATABASE_NAME,
+    ...baseEnv(backends.env, cwd, key),
     EXPECTED_SERVICES: 'gateway,session-worker,infra-admin',
   };
   const gatewayPort = await freePort();
-  const stack: Stack = { base: `http://127.0.0.1:${gatewayPort}`, key, tag, processes: [] };
+  const stack: Stack = { base: `http://127.0.0.1:${gatewayPort}`, key, tag, processes: [], cleanup: backends.cleanup };
   stack.processes.push(startService('infra-admin', { ...env, HTTP_PORT: String(await freePort()) }, cwd));
   stack.processes.push(startService('session-worker', { ...env, HTTP_PORT: String(await freePort()) }, cwd));
   stack.processes.push(startService('gateway', { ...env, PORT: String(gatewayPort) }, cwd));

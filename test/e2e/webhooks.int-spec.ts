@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EVENT_ENVELOPE_VERSION, eventSubject } from '@plugboard/contracts';
 import { Database } from '@plugboard/database';
-import { type TestDatabase, backendReachable, createTestDatabase, freePort, testBackends, uniqueName, waitFor } from '@plugboard/testing';
-import { Redis } from 'ioredis';
+import { backendReachable, freePort, testBackends, uniqueName, waitFor } from '@plugboard/testing';
 import { JSONCodec, type NatsConnection, connect } from 'nats';
 import { buildOnce } from './support/build';
+import { type IsolatedBackends, isolateBackends } from './support/isolated-backends';
 import { type ServiceProcess, killAll, startService } from './support/service-process';
 
 const EVENTS = 500;
@@ -67,7 +67,7 @@ describe('webhooks: nothing lost across a gateway crash (NATS + BullMQ + Postgre
   const adminKey = `pb_${tag}_admin-key-for-this-run`;
   const all: ServiceProcess[] = [];
   const receiver = new Receiver();
-  let database: TestDatabase | undefined;
+  let backends: IsolatedBackends | undefined;
   let db: Database | undefined;
   let nc: NatsConnection | undefined;
   let env: Record<string, string>;
@@ -108,9 +108,9 @@ describe('webhooks: nothing lost across a gateway crash (NATS + BullMQ + Postgre
       (await backendReachable('PostgreSQL', testBackends.databaseUrl));
     if (!reachable) return;
     await buildOnce();
-    database = await createTestDatabase({ prefix: 'pb_webhooks_test' });
+    backends = await isolateBackends({ tag, queue: 'bullmq', database: 'pb_webhooks_test' });
     // Migrations are infra-admin's job; here the test applies them, then writes the session row itself.
-    db = await Database.create(database.config, { migrate: true });
+    db = await Database.create(backends.database!.config, { migrate: true });
     await db.start();
     await db.connector.whenReady();
     sessionId = (await db.sessions.create({ name: `wh-${tag}`, engine: 'simulator' })).id;
@@ -121,27 +121,13 @@ describe('webhooks: nothing lost across a gateway crash (NATS + BullMQ + Postgre
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     cwd = mkdtempSync(join(tmpdir(), 'pb-webhooks-'));
-    const redis = new URL(testBackends.redisUrl);
-    const c = database.config;
     env = {
-      BUS_TYPE: 'nats',
-      NATS_URL: testBackends.natsUrl,
-      BUS_SUBJECT_PREFIX: tag,
-      EVENTS_STREAM: tag,
-      QUEUE_TYPE: 'bullmq',
-      REDIS_HOST: redis.hostname,
-      REDIS_PORT: redis.port || '6379',
-      QUEUE_PREFIX: tag,
+      ...backends.env,
       HOST: '127.0.0.1',
       PORT: String(port),
       DATA_DIR: join(cwd, 'data'),
       API_MASTER_KEY: adminKey,
       EXPECTED_SERVICES: 'gateway',
-      DATABASE_TYPE: 'postgres',
-      DATABASE_HOST: c.DATABASE_HOST ?? '127.0.0.1',
-      DATABASE_PORT: String(c.DATABASE_PORT),
-      DATABASE_USERNAME: c.DATABASE_USERNAME ?? 'postgres',
-      DATABASE_NAME: c.DATABASE_NAME,
       SSRF_ALLOWED_HOSTS: '127.0.0.1',
       WEBHOOK_TIMEOUT_MS: '5000',
       WEBHOOK_CONCURRENCY: '32',
@@ -154,14 +140,8 @@ describe('webhooks: nothing lost across a gateway crash (NATS + BullMQ + Postgre
     await killAll(all);
     await receiver.stop();
     await db?.close();
-    await database?.drop();
-    if (!reachable) return;
-    await (await nc!.jetstreamManager()).streams.delete(tag).catch(() => undefined);
     await nc?.close();
-    const redis = new Redis(testBackends.redisUrl);
-    const keys = await redis.keys(`${tag}:*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
+    await backends?.cleanup();
   });
 
   it(`delivers ${EVENTS} events exactly once per webhook-id, every signature valid, across a SIGKILL`, async ({ skip }) => {

@@ -38,6 +38,8 @@ export class SendLoops implements OnModuleInit, OwnershipListener {
   }
 
   onModuleInit(): void {
+    // Created now, so /metrics shows the series at 0 before the first send.
+    Object.values(SEND_METRICS).forEach((definition) => this.metrics.counter(definition));
     this.supervisor.ownershipListeners.add(this);
     this.commands.register('send', async (sessionId, input) => ({ accepted: await this.acceptOwned(sessionId, input as SendAccept) }));
   }
