@@ -18,6 +18,8 @@ const TOKEN = 'data-transfer-internal-token';
 const PASSPHRASE = 'correct horse battery staple';
 const MESSAGES = 200_000;
 const RSS_LIMIT_KB = 200 * 1024;
+/** infra-admin's heap setting as deployed (docker-compose.yml, k8s/base/infra-admin.yaml, dev:distributed). */
+const INFRA_ADMIN_NODE_OPTIONS = '--max-old-space-size=96';
 
 /** A 200 import's answer or a coded error. */
 interface ImportReply {
@@ -64,7 +66,7 @@ async function startInfraAdmin(config: DatabaseConfig, dir: string, isolation: R
   const port = await freePort();
   const process = startService(
     'infra-admin',
-    { ...isolation, ...databaseEnv(config), HOST: '127.0.0.1', HTTP_PORT: String(port), INTERNAL_TOKEN: TOKEN, LOG_LEVEL: 'warn', DATA_DIR: dir },
+    { ...isolation, ...databaseEnv(config), HOST: '127.0.0.1', HTTP_PORT: String(port), INTERNAL_TOKEN: TOKEN, LOG_LEVEL: 'warn', DATA_DIR: dir, NODE_OPTIONS: INFRA_ADMIN_NODE_OPTIONS },
     dir,
   );
   const url = `http://127.0.0.1:${port}`;
