@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EventEnvelope, EventType } from '@plugboard/contracts';
+import { type EventEnvelope, type EventType, INFRA_JOBS_PROGRESS_SUBJECT } from '@plugboard/contracts';
 import { EventStreams } from '@plugboard/gateway';
 import { backendReachable, testBackends, uniqueName, waitFor } from '@plugboard/testing';
 import { connect } from 'nats';
@@ -147,11 +147,12 @@ describe.each([
     if (skip) return skipTest();
     const admin = await open();
     const typed = await open('?types=message.sent');
-    await stack.bus.publish('infra.jobs.progress', { id: 'job-1', kind: 'export', state: 'active', progress: 40 });
+    const report = { id: 'job-1', kind: 'export', state: 'running', progress: { done: 40, total: 100, unit: 'rows', ratePerSecond: 20, etaSeconds: 3 } };
+    await stack.bus.publish(INFRA_JOBS_PROGRESS_SUBJECT, report);
     await waitFor('the progress frame', () => admin.events().find((f) => f.event === 'infra.job'));
     const frame = admin.events().find((f) => f.event === 'infra.job')!;
     expect(frame.id).toBeUndefined();
-    expect(JSON.parse(frame.data!)).toEqual({ id: 'job-1', kind: 'export', state: 'active', progress: 40 });
+    expect(JSON.parse(frame.data!)).toEqual(report);
     expect(typed.events().some((f) => f.event === 'infra.job')).toBe(false);
   });
 
