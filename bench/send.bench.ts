@@ -29,6 +29,9 @@ const TARGET = 0.5;
 const LATENCY_SECONDS = 10;
 const DEADLINE_MS = 120_000;
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
+/** Which services write a V8 CPU profile into BENCH_PROFILE_DIR (comma-separated; default the session-worker). */
+const PROFILED = new Set((process.env.BENCH_PROFILE_SERVICES ?? 'session-worker').split(','));
+const profileFlags = (name: string) => (PROFILE_DIR && PROFILED.has(name) ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []);
 
 export async function runSendBench(): Promise<void> {
   const tag = `pbbenchsend_${process.pid}_${Date.now().toString(36)}`;
@@ -183,9 +186,9 @@ async function startStack(tag: string): Promise<Stack> {
   const processes: BenchProcess[] = [
     startBuiltService('infra-admin', { ...env, HTTP_PORT: String(await freePort()) }, cwd),
     startBuiltService('media-service', { ...env, HTTP_PORT: String(mediaPort) }, cwd),
-    // BENCH_PROFILE_DIR=<dir>: the session-worker (the busiest process) writes a V8 CPU profile there.
-    startBuiltService('session-worker', { ...env, HTTP_PORT: String(await freePort()) }, cwd, PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []),
-    startBuiltService('gateway', { ...env, PORT: String(gatewayPort) }, cwd),
+    // BENCH_PROFILE_DIR=<dir>: the services in BENCH_PROFILE_SERVICES write V8 CPU profiles there.
+    startBuiltService('session-worker', { ...env, HTTP_PORT: String(await freePort()) }, cwd, profileFlags('session-worker')),
+    startBuiltService('gateway', { ...env, PORT: String(gatewayPort) }, cwd, profileFlags('gateway')),
   ];
   const base = `http://127.0.0.1:${gatewayPort}`;
   const { knex } = await import('@mikro-orm/postgresql');
@@ -255,7 +258,7 @@ async function startStack(tag: string): Promise<Stack> {
     },
     close: async () => {
       // A clean exit writes the profile; SIGKILL would lose it.
-      for (const p of processes) await p.stop(PROFILE_DIR && p.name === 'session-worker' ? 'SIGTERM' : 'SIGKILL');
+      for (const p of processes) await p.stop(profileFlags(p.name).length ? 'SIGTERM' : 'SIGKILL');
       await sql.destroy();
       await database.drop();
       const nc = await connect({ servers: testBackends.natsUrl });

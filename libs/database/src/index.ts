@@ -29,6 +29,7 @@ export * from './entities/simulator-device.entity';
 export * from './entities/simulator-message.entity';
 export * from './repositories/simulator.repository';
 export { canTransition } from './repositories/message-status';
+export { SqlStatements, type SqlDialect, type SqlRow } from './repositories/sql-statements';
 export { encodeMessageCursor, decodeMessageCursor, type MessageCursor } from './repositories/message-cursor';
 export { openDatabase } from './open-database';
 export * from './entities/media.entity';

@@ -2,7 +2,8 @@ import type { MikroORM } from '@mikro-orm/core';
 import { ErrorCode } from '@plugboard/contracts';
 import { uniqueName } from '@plugboard/testing';
 import { DatabaseError } from '../database.errors';
-import type { MessageEntity } from '../entities/message.entity';
+import { MESSAGE_STATUSES, MessageEntity } from '../entities/message.entity';
+import { canTransition } from '../repositories/message-status';
 import { MessageBatchRepository } from '../repositories/message-batch.repository';
 import { MessageRepository } from '../repositories/message.repository';
 import { SessionRepository } from '../repositories/session.repository';
@@ -240,6 +241,49 @@ export function runRepositoryContract(plug: string, ctx: RepositoryContractConte
         const stored = (await messages.get(message.id))!;
         expect(stored.status).toBe('read');
         expect(stored.timeline.at(-1)?.status).toBe('read');
+      });
+
+      it('applies a transition exactly when canTransition allows it, for every status, generation and target', async () => {
+        const session = await newSession();
+        const generation = (await sessions.claim(session.id, 'worker-a', 10_000))!;
+        const { message } = await outgoing(session.id);
+        for (const from of MESSAGE_STATUSES) {
+          for (const rowGeneration of [null, generation - 1, generation, generation + 1]) {
+            for (const to of MESSAGE_STATUSES) {
+              for (const asked of [undefined, generation]) {
+                if (to === 'sending' && asked === undefined) continue; // refused before any SQL (tested above)
+                await ctx.orm().em.fork().nativeUpdate(MessageEntity, { id: message.id }, { status: from, leaseGeneration: rowGeneration });
+                const expected = canTransition({ status: from, leaseGeneration: rowGeneration }, to, asked);
+                const result = await messages.transition(message.id, to, { generation: asked });
+                expect({ from, rowGeneration, to, asked, applied: result.applied }).toEqual({ from, rowGeneration, to, asked, applied: expected });
+                if (result.applied) expect(result.message.status).toBe(to);
+              }
+            }
+          }
+        }
+      });
+
+      it('moves an outgoing message by its WhatsApp id (an ack) in one step, and says when no row has that id', async () => {
+        const session = await newSession();
+        const generation = (await sessions.claim(session.id, 'worker-a', 10_000))!;
+        const { message } = await outgoing(session.id);
+        await messages.transition(message.id, 'sending', { generation });
+        await messages.transition(message.id, 'sent', { waMessageId: 'wa-ack-1' });
+        const at = new Date('2026-01-02T03:04:05.678Z');
+        const delivered = await messages.transitionByWaMessageId(session.id, 'wa-ack-1', 'delivered', { at });
+        expect(delivered).toMatchObject({ applied: true, message: { id: message.id, status: 'delivered' } });
+        expect(delivered.message?.deliveredAt?.toISOString()).toBe(at.toISOString());
+        expect(await messages.transitionByWaMessageId(session.id, 'wa-ack-1', 'delivered')).toMatchObject({
+          applied: false,
+          reason: 'invalid_transition',
+        });
+        expect(await messages.transitionByWaMessageId(session.id, 'wa-unknown', 'read')).toMatchObject({ applied: false, reason: 'not_found' });
+        const other = await newSession();
+        expect(await messages.transitionByWaMessageId(other.id, 'wa-ack-1', 'read')).toMatchObject({ applied: false, reason: 'not_found' });
+      });
+
+      it('refuses a pending row for a session that does not exist with NOT_FOUND, writing nothing', async () => {
+        await expect(outgoing('no-such-session')).rejects.toMatchObject({ code: ErrorCode.NotFound });
       });
     });
 

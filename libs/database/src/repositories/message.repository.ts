@@ -1,12 +1,4 @@
-import {
-  type EntityManager,
-  type EntityData,
-  type FilterQuery,
-  LockMode,
-  type MikroORM,
-  UniqueConstraintViolationException,
-} from '@mikro-orm/core';
-import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
+import { type EntityManager, type EntityData, type FilterQuery, type MikroORM, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { ErrorCode } from '@plugboard/contracts';
 import { DatabaseError } from '../database.errors';
 import {
@@ -15,10 +7,12 @@ import {
   type MessageStatus,
   type MessageType,
 } from '../entities/message.entity';
-import { SessionEntity } from '../entities/session.entity';
 import { guardDriverErrors } from './guard-driver-errors';
 import { decodeMessageCursor, encodeMessageCursor } from './message-cursor';
 import { canTransition } from './message-status';
+import { MESSAGE_COLUMNS, messageFromRow } from './message-rows';
+import { type TransitionTarget, transitionStatement } from './message-transition-sql';
+import { SqlStatements } from './sql-statements';
 import { timeOrderedId } from './time-ordered-id';
 
 /** The columns every new message row has, whichever way it goes. */
@@ -97,41 +91,57 @@ const MAX_PAGE = 500;
 // Optimistic retries of a transition that lost a race to another transition of the same row.
 const TRANSITION_ATTEMPTS = 5;
 
-/** Thrown inside the `sending` transaction to roll it back when the lease moved on. */
-class LeaseFenced extends Error {}
-
 /**
- * Messages: the row is the truth of a send. Status changes are conditional UPDATEs on the
- * status read (optimistic), so concurrent acks can never move a row backwards.
+ * Messages: the row is the truth of a send. A status change is one conditional UPDATE on
+ * the statuses it may come from, so concurrent acks can never move a row backwards. The
+ * send path's statements are written by hand (see SqlStatements); the rest uses the ORM.
  */
 export class MessageRepository {
-  constructor(private readonly orm: MikroORM) {}
+  private readonly sql: SqlStatements;
 
-  /** Writes an outgoing message as `pending`; an existing idempotency key returns that row with `created: false`. */
+  constructor(private readonly orm: MikroORM) {
+    this.sql = new SqlStatements(orm);
+  }
+
+  /**
+   * Writes an outgoing message as `pending` in one statement; an existing idempotency key
+   * returns that row with `created: false` (the insert does nothing on the unique key).
+   */
   insertPending(input: NewOutgoingMessage): Promise<InsertResult> {
     return guardDriverErrors(async () => {
       const key = input.idempotencyKey ?? null;
-      if (key !== null) {
-        const existing = await this.em().findOne(MessageEntity, { sessionId: input.sessionId, idempotencyKey: key });
-        if (existing) return { message: existing, created: false };
-      }
       const now = new Date();
-      return this.insertOrFind(
-        {
-          // Time-ordered: equal timestamps still sort in accept order (see listDue).
-          id: timeOrderedId(now.getTime()),
-          ...base(input),
-          direction: 'outgoing',
-          status: 'pending',
-          idempotencyKey: key,
-          batchId: input.batchId ?? null,
-          dueAt: input.dueAt ?? now,
-          timeline: [{ status: 'pending', at: now.toISOString() }],
-          createdAt: now,
-          updatedAt: now,
-        },
-        key === null ? undefined : { sessionId: input.sessionId, idempotencyKey: key },
+      const sql = this.sql;
+      const values: [string, unknown, string?][] = [
+        // Time-ordered: equal timestamps still sort in accept order (see listDue).
+        ['id', timeOrderedId(now.getTime())],
+        ['session_id', input.sessionId],
+        ['chat_id', input.chatId],
+        ['from', input.from],
+        ['to', input.to],
+        ['direction', 'outgoing'],
+        ['type', input.type],
+        ['body', input.body ?? null],
+        ['media_id', input.mediaId ?? null],
+        ['payload', JSON.stringify(input.payload ?? {}), sql.jsonParam],
+        ['status', 'pending'],
+        ['idempotency_key', key],
+        ['batch_id', input.batchId ?? null],
+        ['timeline', JSON.stringify([{ status: 'pending', at: now.toISOString() }]), sql.jsonParam],
+        ['created_at', sql.date(now)],
+        ['updated_at', sql.date(now)],
+        ['due_at', sql.date(input.dueAt ?? now)],
+      ];
+      const inserted = await sql.rows(
+        `insert into "messages" (${values.map(([column]) => `"${column}"`).join(', ')}) values (${values.map(([, , p]) => p ?? '?').join(', ')}) ` +
+          `on conflict do nothing returning ${MESSAGE_COLUMNS}`,
+        values.map(([, value]) => value),
       );
+      if (inserted[0]) return { message: messageFromRow(sql, inserted[0]), created: true };
+      // Nothing inserted: the key is taken (a concurrent or earlier send with it); that row is the answer.
+      const existing = key === null ? null : await this.findOne('"session_id" = ? and "idempotency_key" = ?', [input.sessionId, key]);
+      if (!existing) throw DatabaseError.conflict('a message with the same id already exists', { sessionId: input.sessionId });
+      return { message: existing, created: false };
     });
   }
 
@@ -157,7 +167,7 @@ export class MessageRepository {
   }
 
   get(id: string): Promise<MessageEntity | null> {
-    return guardDriverErrors(() => this.em().findOne(MessageEntity, { id }));
+    return guardDriverErrors(() => this.findOne('"id" = ?', [id]));
   }
 
   findByWaMessageId(sessionId: string, waMessageId: string): Promise<MessageEntity | null> {
@@ -166,36 +176,17 @@ export class MessageRepository {
 
   /**
    * Moves a message to `to` when the rules allow (see `canTransition`) and appends it to the
-   * timeline. `sending` is fenced: it commits only if the session's lease is still held at
-   * `options.generation`, checked in the same transaction under a row lock (PostgreSQL) or
-   * the write lock (SQLite), so a worker that lost the lease cannot start a send.
+   * timeline, in one conditional UPDATE. `sending` is fenced: it applies only while the
+   * session's lease is held at `options.generation` (see `transitionStatement`), so a worker
+   * that lost the lease cannot start a send.
    */
   transition(id: string, to: MessageStatus, options: TransitionOptions = {}): Promise<TransitionResult> {
-    if (to === 'sending' && options.generation === undefined) {
-      return Promise.reject(new DatabaseError(ErrorCode.ValidationFailed, 'moving a message to sending needs the lease generation'));
-    }
-    return guardDriverErrors(async () => {
-      for (let attempt = 0; attempt < TRANSITION_ATTEMPTS; attempt++) {
-        const current = await this.em().findOne(MessageEntity, { id });
-        if (!current) return { applied: false, reason: 'not_found', message: null };
-        if (!canTransition(current, to, options.generation)) {
-          return { applied: false, reason: 'invalid_transition', message: current };
-        }
-        const changes = transitionChanges(current, to, options);
-        const where: FilterQuery<MessageEntity> = {
-          id,
-          status: current.status,
-          leaseGeneration: current.leaseGeneration ?? null,
-        };
-        const outcome =
-          to === 'sending'
-            ? await this.fencedUpdate(current.sessionId, options.generation!, where, changes)
-            : await this.plainUpdate(where, changes);
-        if (outcome === 'fenced') return { applied: false, reason: 'fenced', message: current };
-        if (outcome === 'applied') return { applied: true, message: Object.assign(current, changes) };
-      }
-      throw DatabaseError.conflict(`message "${id}" kept changing while being updated`, { id });
-    });
+    return this.move({ id }, to, options);
+  }
+
+  /** `transition` of the outgoing message WhatsApp knows as `waMessageId` (an ack): one statement when it applies. */
+  transitionByWaMessageId(sessionId: string, waMessageId: string, to: MessageStatus, options: TransitionOptions = {}): Promise<TransitionResult> {
+    return this.move({ sessionId, waMessageId }, to, options);
   }
 
   /**
@@ -243,26 +234,32 @@ export class MessageRepository {
    * their accept order; per-chat order follows from this order.
    */
   listDue(sessionId: string, query: DueQuery): Promise<MessageEntity[]> {
-    return guardDriverErrors(() => {
-      const where: FilterQuery<MessageEntity> = { sessionId, status: 'pending', dueAt: { $lte: query.now } };
+    return guardDriverErrors(async () => {
       const exclude = [...(query.excludeIds ?? [])];
-      if (exclude.length) where.id = { $nin: exclude };
-      return this.em().find(MessageEntity, where, {
-        orderBy: { dueAt: 'asc', createdAt: 'asc', id: 'asc' },
-        limit: Math.max(1, query.limit),
-      });
+      const params: unknown[] = [sessionId, this.sql.date(query.now)];
+      let notHeld = '';
+      if (exclude.length) {
+        notHeld = ` and "id" not in (${this.sql.placeholders(exclude.length)})`;
+        params.push(...exclude);
+      }
+      params.push(Math.max(1, query.limit));
+      const rows = await this.sql.rows(
+        `select ${MESSAGE_COLUMNS} from "messages" where "session_id" = ? and "status" = 'pending' and "due_at" <= ?${notHeld} ` +
+          'order by "due_at" asc, "created_at" asc, "id" asc limit ?',
+        params,
+      );
+      return rows.map((row) => messageFromRow(this.sql, row));
     });
   }
 
   /** When the next pending row of a session falls due after `after` (bulk spacing), or null when none does. */
   nextDueAt(sessionId: string, after: Date): Promise<Date | null> {
     return guardDriverErrors(async () => {
-      const next = await this.em().findOne(
-        MessageEntity,
-        { sessionId, status: 'pending', dueAt: { $gt: after } },
-        { orderBy: { dueAt: 'asc' }, fields: ['id', 'dueAt'] },
+      const rows = await this.sql.rows(
+        `select "due_at" from "messages" where "session_id" = ? and "status" = 'pending' and "due_at" > ? order by "due_at" asc limit 1`,
+        [sessionId, this.sql.date(after)],
       );
-      return next?.dueAt ?? null;
+      return rows[0] ? this.sql.readDate(rows[0].due_at) : null;
     });
   }
 
@@ -324,37 +321,39 @@ export class MessageRepository {
     }
   }
 
-  private async plainUpdate(where: FilterQuery<MessageEntity>, changes: EntityData<MessageEntity>): Promise<'applied' | 'raced'> {
-    return (await this.em().nativeUpdate(MessageEntity, where, changes)) === 1 ? 'applied' : 'raced';
-  }
-
-  // Write first, then check the lease: the write takes the lock that orders us against a claim.
-  private async fencedUpdate(
-    sessionId: string,
-    generation: number,
-    where: FilterQuery<MessageEntity>,
-    changes: EntityData<MessageEntity>,
-  ): Promise<'applied' | 'raced' | 'fenced'> {
-    try {
-      return await this.em().transactional(async (em) => {
-        if ((await em.nativeUpdate(MessageEntity, where, changes)) !== 1) return 'raced';
-        const session = await em.findOne(
-          SessionEntity,
-          { id: sessionId },
-          { lockMode: this.supportsRowLocks(em) ? LockMode.PESSIMISTIC_READ : undefined },
-        );
-        if (!session?.leaseOwner || session.leaseGeneration !== generation) throw new LeaseFenced();
-        return 'applied';
-      });
-    } catch (error) {
-      if (error instanceof LeaseFenced) return 'fenced';
-      throw error;
+  /** One transition: the conditional UPDATE, and only when it changed nothing a read of why. */
+  private move(target: TransitionTarget, to: MessageStatus, options: TransitionOptions): Promise<TransitionResult> {
+    if (to === 'sending' && options.generation === undefined) {
+      return Promise.reject(new DatabaseError(ErrorCode.ValidationFailed, 'moving a message to sending needs the lease generation'));
     }
+    return guardDriverErrors(async () => {
+      const statement = transitionStatement(this.sql, target, to, options, MESSAGE_COLUMNS);
+      for (let attempt = 0; attempt < TRANSITION_ATTEMPTS; attempt++) {
+        const [moved] = await this.sql.rows(statement.text, statement.params);
+        if (moved) return { applied: true, message: messageFromRow(this.sql, moved) };
+        const current =
+          'id' in target
+            ? await this.findOne('"id" = ?', [target.id])
+            : await this.findOne('"session_id" = ? and "wa_message_id" = ?', [target.sessionId, target.waMessageId]);
+        if (!current) return { applied: false, reason: 'not_found', message: null };
+        if (!canTransition(current, to, options.generation)) return { applied: false, reason: 'invalid_transition', message: current };
+        if (to === 'sending' && !(await this.leaseHeld(current.sessionId, options.generation!))) {
+          return { applied: false, reason: 'fenced', message: current };
+        }
+        // Allowed now, yet the UPDATE missed: another transition moved the row in between. Again.
+      }
+      throw DatabaseError.conflict(`message kept changing while being updated`, { target });
+    });
   }
 
-  // SQLite has no row locks (a writer holds the whole database); PostgreSQL needs FOR SHARE.
-  private supportsRowLocks(em: EntityManager): boolean {
-    return em.getPlatform() instanceof PostgreSqlPlatform;
+  private async leaseHeld(sessionId: string, generation: number): Promise<boolean> {
+    const [session] = await this.sql.rows('select "lease_owner", "lease_generation" from "sessions" where "id" = ?', [sessionId]);
+    return !!session?.lease_owner && Number(session.lease_generation) === generation;
+  }
+
+  private async findOne(condition: string, params: unknown[]): Promise<MessageEntity | null> {
+    const [row] = await this.sql.rows(`select ${MESSAGE_COLUMNS} from "messages" where ${condition} limit 1`, params);
+    return row ? messageFromRow(this.sql, row) : null;
   }
 
   private em(): EntityManager {
@@ -373,22 +372,4 @@ function base(input: NewMessageBase) {
     mediaId: input.mediaId ?? null,
     payload: input.payload ?? {},
   };
-}
-
-/** Column changes of one transition: status, timeline entry, and the timestamps it implies. */
-function transitionChanges(current: MessageEntity, to: MessageStatus, options: TransitionOptions): EntityData<MessageEntity> {
-  const at = options.at ?? new Date();
-  const changes: EntityData<MessageEntity> = {
-    status: to,
-    updatedAt: new Date(),
-    timeline: [...current.timeline, { status: to, at: at.toISOString() }],
-  };
-  if (options.waMessageId !== undefined) changes.waMessageId = options.waMessageId;
-  if (to === 'sending') changes.leaseGeneration = options.generation;
-  if (to === 'failed') changes.failureReason = options.failureReason ?? 'unknown';
-  // A later ack implies the earlier steps happened, even if their events were lost.
-  if (to === 'sent' || to === 'delivered' || to === 'read') changes.sentAt = current.sentAt ?? at;
-  if (to === 'delivered' || to === 'read') changes.deliveredAt = current.deliveredAt ?? at;
-  if (to === 'read') changes.readAt = at;
-  return changes;
 }

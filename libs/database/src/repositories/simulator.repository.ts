@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { type EntityManager, type MikroORM, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { SimulatorDeviceEntity } from '../entities/simulator-device.entity';
 import { type SimulatorAck, type SimulatorDirection, SimulatorMessageEntity } from '../entities/simulator-message.entity';
 import { guardDriverErrors } from './guard-driver-errors';
+import { type SqlRow, SqlStatements } from './sql-statements';
 
 export interface NewSimulatorSend {
   sessionId: string;
@@ -37,7 +39,12 @@ const EARLIER_ACKS: Record<SimulatorAck, SimulatorAck[]> = { sent: [], delivered
  * UPDATEs, so several workers may share one simulator.
  */
 export class SimulatorRepository {
-  constructor(private readonly orm: MikroORM) {}
+  // The send path (a send, its failure check, its acks) in hand-written statements: see SqlStatements.
+  private readonly sql: SqlStatements;
+
+  constructor(private readonly orm: MikroORM) {
+    this.sql = new SqlStatements(orm);
+  }
 
   getDevice(sessionId: string): Promise<SimulatorDeviceEntity | null> {
     return guardDriverErrors(() => this.em().findOne(SimulatorDeviceEntity, { sessionId }));
@@ -84,40 +91,74 @@ export class SimulatorRepository {
     });
   }
 
-  /** Consumes one pending send failure; true when this send must fail. A compare-and-swap, so each failure is used once. */
+  /** Consumes one pending send failure; true when this send must fail. One conditional UPDATE, so each failure is used once. */
   takeSendFailure(sessionId: string): Promise<boolean> {
     return guardDriverErrors(async () => {
+      const taken = await this.sql.rows(
+        'update "simulator_devices" set "pending_send_failures" = "pending_send_failures" - 1, "updated_at" = ? ' +
+          'where "session_id" = ? and "pending_send_failures" > 0 returning "session_id"',
+        [this.sql.date(new Date()), sessionId],
+      );
+      return taken.length === 1;
+    });
+  }
+
+  /** Records a send in one statement; the same clientMessageId twice returns the first row, never a second one. */
+  recordSend(input: NewSimulatorSend): Promise<SimulatorSendResult> {
+    return guardDriverErrors(async () => {
+      const recorded = await this.insertSend(input, false);
+      return recorded ?? { message: await this.requireSend(input), created: false };
+    });
+  }
+
+  /**
+   * A send as the simulated WhatsApp takes it: a resend of a recorded clientMessageId answers
+   * with the first row and consumes no injected fault; otherwise a pending fault is consumed
+   * (`failed`), or the send is recorded. One statement when no fault is pending and the
+   * message is new, which is nearly always.
+   */
+  acceptSend(input: NewSimulatorSend): Promise<SimulatorSendResult | 'failed'> {
+    return guardDriverErrors(async () => {
       for (;;) {
-        const device = await this.em().findOne(SimulatorDeviceEntity, { sessionId });
-        if (!device || device.pendingSendFailures <= 0) return false;
-        const affected = await this.em().nativeUpdate(
-          SimulatorDeviceEntity,
-          { sessionId, pendingSendFailures: device.pendingSendFailures },
-          { pendingSendFailures: device.pendingSendFailures - 1, updatedAt: new Date() },
-        );
-        if (affected === 1) return true;
+        const recorded = await this.insertSend(input, true);
+        if (recorded) return recorded;
+        const earlier = await this.findSend(input.sessionId, input.clientMessageId);
+        if (earlier) return { message: earlier, created: false };
+        if (await this.takeSendFailure(input.sessionId)) return 'failed';
+        // The fault was taken by another send meanwhile: try recording again.
       }
     });
   }
 
-  /** Records a send; the same clientMessageId twice returns the first row, never a second one. */
-  recordSend(input: NewSimulatorSend): Promise<SimulatorSendResult> {
-    return guardDriverErrors(async () => {
-      const existing = await this.findSend(input.sessionId, input.clientMessageId);
-      if (existing) return { message: existing, created: false };
-      const em = this.em();
-      const message = em.create(SimulatorMessageEntity, { ...input, direction: 'out', ack: null, payload: input.payload ?? {} });
-      try {
-        await em.persistAndFlush(message);
-        return { message, created: true };
-      } catch (error) {
-        // A concurrent send of the same message won the insert: answer with its row.
-        if (!(error instanceof UniqueConstraintViolationException)) throw error;
-        const winner = await this.findSend(input.sessionId, input.clientMessageId);
-        if (!winner) throw error;
-        return { message: winner, created: false };
-      }
-    });
+  /** Inserts the send unless its clientMessageId is recorded (or, `unlessFaulty`, a fault is pending); the new row, else null. */
+  private async insertSend(input: NewSimulatorSend, unlessFaulty: boolean): Promise<SimulatorSendResult | null> {
+    const sql = this.sql;
+    const noFault = unlessFaulty
+      ? 'not exists (select 1 from "simulator_devices" where "session_id" = ? and "pending_send_failures" > 0)'
+      : '1 = 1'; // SQLite needs a WHERE between INSERT … SELECT and ON CONFLICT
+    const inserted = await sql.rows(
+      `insert into "simulator_messages" ("id", "session_id", "client_message_id", "wa_message_id", "chat_id", "direction", "type", "body", "payload", "ack", "created_at") ` +
+        `select ?, ?, ?, ?, ?, 'out', ?, ?, ${sql.jsonParam}, null, ? where ${noFault} on conflict do nothing returning ${SIMULATOR_MESSAGE_COLUMNS}`,
+      [
+        randomUUID(),
+        input.sessionId,
+        input.clientMessageId,
+        input.waMessageId,
+        input.chatId,
+        input.type,
+        input.body ?? null,
+        JSON.stringify(input.payload ?? {}),
+        sql.date(new Date()),
+        ...(unlessFaulty ? [input.sessionId] : []),
+      ],
+    );
+    return inserted[0] ? { message: this.fromRow(inserted[0]), created: true } : null;
+  }
+
+  private async requireSend(input: NewSimulatorSend): Promise<SimulatorMessageEntity> {
+    const winner = await this.findSend(input.sessionId, input.clientMessageId);
+    if (!winner) throw new Error(`simulated send of ${input.clientMessageId} conflicted with no recorded send`);
+    return winner;
   }
 
   /** Records a message the simulated WhatsApp delivers to the session. */
@@ -131,7 +172,13 @@ export class SimulatorRepository {
   }
 
   findSend(sessionId: string, clientMessageId: string): Promise<SimulatorMessageEntity | null> {
-    return guardDriverErrors(() => this.em().findOne(SimulatorMessageEntity, { sessionId, clientMessageId, direction: 'out' }));
+    return guardDriverErrors(async () => {
+      const [row] = await this.sql.rows(
+        `select ${SIMULATOR_MESSAGE_COLUMNS} from "simulator_messages" where "session_id" = ? and "client_message_id" = ? and "direction" = 'out' limit 1`,
+        [sessionId, clientMessageId],
+      );
+      return row ? this.fromRow(row) : null;
+    });
   }
 
   findByWaMessageId(waMessageId: string): Promise<SimulatorMessageEntity | null> {
@@ -142,12 +189,12 @@ export class SimulatorRepository {
   advanceAck(waMessageId: string, ack: SimulatorAck): Promise<boolean> {
     return guardDriverErrors(async () => {
       const earlier = EARLIER_ACKS[ack];
-      const affected = await this.em().nativeUpdate(
-        SimulatorMessageEntity,
-        { waMessageId, direction: 'out', $or: [{ ack: null }, ...(earlier.length ? [{ ack: { $in: earlier } }] : [])] },
-        { ack },
+      const before = earlier.length ? ` or "ack" in (${this.sql.placeholders(earlier.length)})` : '';
+      const moved = await this.sql.rows(
+        `update "simulator_messages" set "ack" = ? where "wa_message_id" = ? and "direction" = 'out' and ("ack" is null${before}) returning "id"`,
+        [ack, waMessageId, ...earlier],
       );
-      return affected === 1;
+      return moved.length === 1;
     });
   }
 
@@ -182,7 +229,25 @@ export class SimulatorRepository {
     }
   }
 
+  private fromRow(row: SqlRow): SimulatorMessageEntity {
+    return Object.assign(Object.create(SimulatorMessageEntity.prototype) as SimulatorMessageEntity, {
+      id: row.id as string,
+      sessionId: row.session_id as string,
+      clientMessageId: (row.client_message_id as string | null) ?? null,
+      waMessageId: row.wa_message_id as string,
+      chatId: row.chat_id as string,
+      direction: row.direction as SimulatorDirection,
+      type: row.type as string,
+      body: (row.body as string | null) ?? null,
+      payload: this.sql.readJson<Record<string, unknown>>(row.payload),
+      ack: (row.ack as SimulatorAck | null) ?? null,
+      createdAt: this.sql.readDate(row.created_at),
+    });
+  }
+
   private em(): EntityManager {
     return this.orm.em.fork();
   }
 }
+
+const SIMULATOR_MESSAGE_COLUMNS = '"id", "session_id", "client_message_id", "wa_message_id", "chat_id", "direction", "type", "body", "payload", "ack", "created_at"';

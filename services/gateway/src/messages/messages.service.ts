@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@plugboard/config';
 import { BulkSendRequestSchema, ErrorCode, type MessageView, type SendMessageRequest, SendMessageRequestSchema } from '@plugboard/contracts';
-import { Database, type MessageBatchProgress, type MessageEntity, toMessageView } from '@plugboard/database';
+import { Database, DatabaseError, type MessageBatchProgress, type MessageEntity, toMessageView } from '@plugboard/database';
 import { QueuePort } from '@plugboard/messaging';
 import { ServiceError } from '@plugboard/service-kit';
 import { SessionStatusCache } from '../sessions/session-status-cache';
@@ -11,7 +11,7 @@ import { enqueueBulk, enqueueSend } from './message-jobs';
 import type { BatchProgress, BatchQuery, BulkAccepted, HistoryQuery, MessagePage, SendAccepted } from './messages.schemas';
 import { OutboundMedia } from './outbound-media';
 import { outgoingRow } from './outgoing-row';
-import { requireSendableSession } from './send-readiness';
+import { SendReadiness } from './send-readiness';
 
 /** Files of a bulk send resolved at once (media lookups and URL fetches). */
 const MEDIA_CONCURRENCY = 8;
@@ -25,6 +25,7 @@ const MEDIA_CONCURRENCY = 8;
 @Injectable()
 export class MessagesService {
   private readonly keys: IdempotencyKeys;
+  private readonly readiness: SendReadiness;
 
   constructor(
     private readonly database: Database,
@@ -34,12 +35,13 @@ export class MessagesService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.keys = new IdempotencyKeys(database, config.IDEMPOTENCY_WINDOW);
+    this.readiness = new SendReadiness(database, statusCache, config.QUEUE_WHEN_NOT_READY);
   }
 
   /** Accepts one message (202): a new pending row and its job, or the message the idempotency key already names. */
   async send(sessionId: string, body: unknown, key: string | null): Promise<SendAccepted> {
     const message = parseInput(SendMessageRequestSchema, body ?? {}, 'message');
-    const session = await requireSendableSession(this.database, this.statusCache, sessionId, this.config.QUEUE_WHEN_NOT_READY);
+    const session = await this.readiness.require(sessionId);
     if (key !== null) {
       const earlier = await this.keys.live(sessionId, key);
       if (earlier) return this.repeat(earlier, key);
@@ -50,7 +52,7 @@ export class MessagesService {
       inserted = await this.database.messages.insertPending({ sessionId, ...outgoingRow(message, session, mediaId), idempotencyKey: key });
     } catch (error) {
       if (uploaded && mediaId) this.media.discard(mediaId);
-      throw error;
+      throw isNotFound(error) ? this.readiness.sessionGone(sessionId) : error;
     }
     if (!inserted.created) {
       // Lost the race for this key: the winner's message is the answer, our copy of the file goes.
@@ -74,7 +76,7 @@ export class MessagesService {
       });
     }
     const request = parseInput(BulkSendRequestSchema, body ?? {}, 'bulk send');
-    const session = await requireSendableSession(this.database, this.statusCache, sessionId, this.config.QUEUE_WHEN_NOT_READY);
+    const session = await this.readiness.require(sessionId);
     const files = await this.resolveAll(sessionId, request.messages);
     let created;
     try {
@@ -84,7 +86,7 @@ export class MessagesService {
       );
     } catch (error) {
       files.uploaded.forEach((id) => this.media.discard(id));
-      throw error;
+      throw isNotFound(error) ? this.readiness.sessionGone(sessionId) : error;
     }
     await enqueueBulk(this.queue, { sessionId, batchId: created.batch.id });
     return { batchId: created.batch.id, total: created.messageIds.length };
@@ -193,4 +195,9 @@ export class MessagesService {
     }
     return { ids, uploaded };
   }
+}
+
+/** The database's NOT_FOUND on an insert: the session row the new rows refer to is gone. */
+function isNotFound(error: unknown): boolean {
+  return error instanceof DatabaseError && error.code === ErrorCode.NotFound;
 }

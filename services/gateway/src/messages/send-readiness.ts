@@ -1,25 +1,74 @@
 import { ErrorCode } from '@plugboard/contracts';
-import type { Database, SessionEntity } from '@plugboard/database';
+import type { Database } from '@plugboard/database';
 import { ServiceError } from '@plugboard/service-kit';
 import type { SessionStatusCache } from '../sessions/session-status-cache';
+
+/** What a send needs of its session: that it exists, and its phone (the rows' `from`). */
+export interface SessionSender {
+  id: string;
+  phone: string | null;
+}
+
+/** How long a session's sender is remembered: a phone changes only on a new pairing. */
+const SENDER_TTL_MS = 5_000;
+/** Above this many remembered sessions, expired ones are dropped. */
+const PRUNE_ABOVE = 10_000;
 
 /**
  * Checks a session can take a send: it exists (404), and it is `ready` (409 SESSION_NOT_READY
  * with its status) unless QUEUE_WHEN_NOT_READY lets rows wait pending until it is. The status
- * comes from the status cache, filled from the row when not cached.
+ * comes from the status cache (kept current by session events); the sender is remembered for
+ * a few seconds in this process, so a burst of sends reads the session row once, not once
+ * per message. A session deleted meanwhile is still caught: its rows' foreign key refuses
+ * the insert (see `sessionGone`).
  */
-export async function requireSendableSession(
-  database: Database,
-  statusCache: SessionStatusCache,
-  sessionId: string,
-  queueWhenNotReady: boolean,
-): Promise<SessionEntity> {
-  const session = await database.sessions.get(sessionId);
-  if (!session) throw new ServiceError(ErrorCode.NotFound, `session ${sessionId} not found`, { sessionId });
-  if (queueWhenNotReady) return session;
-  const { status } = await statusCache.get(sessionId, async () => ({ id: session.id, status: session.status }));
-  if (status !== 'ready') {
-    throw new ServiceError(ErrorCode.SessionNotReady, `session ${sessionId} is ${status}, not ready`, { sessionId, status });
+export class SendReadiness {
+  private readonly senders = new Map<string, { sender: SessionSender; until: number }>();
+
+  constructor(
+    private readonly database: Database,
+    private readonly statusCache: SessionStatusCache,
+    private readonly queueWhenNotReady: boolean,
+  ) {}
+
+  async require(sessionId: string): Promise<SessionSender> {
+    const sender = await this.sender(sessionId);
+    if (this.queueWhenNotReady) return sender;
+    const { status } = await this.statusCache.get(sessionId, async () => {
+      const session = await this.database.sessions.get(sessionId);
+      if (!session) throw notFound(sessionId);
+      return { id: session.id, status: session.status };
+    });
+    if (status !== 'ready') {
+      throw new ServiceError(ErrorCode.SessionNotReady, `session ${sessionId} is ${status}, not ready`, { sessionId, status });
+    }
+    return sender;
   }
-  return session;
+
+  /** The 404 of a session that disappeared between the check and the insert. */
+  sessionGone(sessionId: string): ServiceError {
+    this.senders.delete(sessionId);
+    return notFound(sessionId);
+  }
+
+  private async sender(sessionId: string): Promise<SessionSender> {
+    const now = Date.now();
+    const known = this.senders.get(sessionId);
+    if (known && known.until > now) return known.sender;
+    const session = await this.database.sessions.get(sessionId);
+    if (!session) {
+      this.senders.delete(sessionId);
+      throw notFound(sessionId);
+    }
+    if (this.senders.size >= PRUNE_ABOVE) {
+      for (const [id, entry] of this.senders) if (entry.until <= now) this.senders.delete(id);
+    }
+    const sender = { id: session.id, phone: session.phone ?? null };
+    this.senders.set(sessionId, { sender, until: now + SENDER_TTL_MS });
+    return sender;
+  }
+}
+
+function notFound(sessionId: string): ServiceError {
+  return new ServiceError(ErrorCode.NotFound, `session ${sessionId} not found`, { sessionId });
 }

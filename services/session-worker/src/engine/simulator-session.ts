@@ -87,13 +87,8 @@ export class SimulatorSession extends EngineSession {
   override async send(message: OutboundMessage): Promise<SendResult> {
     this.assertAlive();
     if (this.state !== 'ready') throw EngineError.sendFailed(`session "${this.sessionId}" is not connected`);
-    const existing = await this.repository.findSend(this.sessionId, message.clientMessageId);
-    if (existing) return resultOf(existing);
-    if (await this.repository.takeSendFailure(this.sessionId)) {
-      throw EngineError.sendFailed('simulated send failure (injected fault)', { injected: true });
-    }
     const media = message.media ? await readMedia(message.media) : undefined;
-    const { message: row, created } = await this.repository.recordSend({
+    const accepted = await this.repository.acceptSend({
       sessionId: this.sessionId,
       clientMessageId: message.clientMessageId,
       waMessageId: simulatorMessageId(),
@@ -102,6 +97,8 @@ export class SimulatorSession extends EngineSession {
       body: message.text ?? message.caption ?? message.emoji ?? null,
       payload: outboundPayload(message, media),
     });
+    if (accepted === 'failed') throw EngineError.sendFailed('simulated send failure (injected fault)', { injected: true });
+    const { message: row, created } = accepted;
     if (created) this.scheduleAcks(row.waMessageId, 0);
     return resultOf(row);
   }

@@ -169,14 +169,11 @@ export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown 
   private async ack(sessionId: string, waMessageId: string, ack: 'sent' | 'delivered' | 'read'): Promise<void> {
     if (ack === 'sent') return this.sentAck(sessionId, waMessageId);
     const key = `${sessionId}\n${waMessageId}`;
-    if (!this.waitingAcks.has(key)) {
-      const row = await this.messages.findByWaMessageId(sessionId, waMessageId);
-      if (row) return this.applyAck(row, waMessageId, ack);
-    }
+    // The common case is one UPDATE by WhatsApp id; only an ack that finds no row yet waits.
+    if (!this.waitingAcks.has(key) && (await this.applyAck(sessionId, waMessageId, ack)) !== 'not_found') return;
     this.waitingAcks
       .run(key, async () => {
-        const row = await this.waitForRow(sessionId, waMessageId, ack);
-        if (row) await this.applyAck(row, waMessageId, ack);
+        if (await this.waitForRow(sessionId, waMessageId, ack)) await this.applyAck(sessionId, waMessageId, ack);
       })
       .catch((error) => {
         this.logger.error(`ack "${ack}" of message ${waMessageId} of session ${sessionId} not recorded: ${describeError(error)}`, 'InboundRecorder');
@@ -185,21 +182,22 @@ export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown 
 
   // The send loop writes `sent` itself: a `sent` ack only moves a row still `sending`, and is not published.
   private async sentAck(sessionId: string, waMessageId: string): Promise<void> {
-    const row = await this.messages.findByWaMessageId(sessionId, waMessageId);
-    if (row?.status === 'sending') await this.messages.transition(row.id, 'sent');
+    await this.messages.transitionByWaMessageId(sessionId, waMessageId, 'sent');
   }
 
-  private async applyAck(row: MessageEntity, waMessageId: string, ack: 'delivered' | 'read'): Promise<void> {
+  /** Moves the row and publishes the ack; `not_found` when no row has that WhatsApp id (yet). */
+  private async applyAck(sessionId: string, waMessageId: string, ack: 'delivered' | 'read'): Promise<'applied' | 'not_found' | 'ignored'> {
     const at = new Date();
-    const result = await this.messages.transition(row.id, ack, { at });
-    if (!result.applied) return; // repeated, or older than what the row already says
-    await this.publish(row.sessionId, 'message.ack', MessageAckEventSchema, {
-      messageId: row.id,
+    const result = await this.messages.transitionByWaMessageId(sessionId, waMessageId, ack, { at });
+    if (!result.applied) return result.reason === 'not_found' ? 'not_found' : 'ignored'; // repeated, or older than what the row says
+    await this.publish(sessionId, 'message.ack', MessageAckEventSchema, {
+      messageId: result.message.id,
       waMessageId,
-      chatId: row.chatId,
+      chatId: result.message.chatId,
       ack,
       at: at.toISOString(),
     });
+    return 'applied';
   }
 
   private async waitForRow(sessionId: string, waMessageId: string, ack: string): Promise<MessageEntity | null> {

@@ -14,7 +14,7 @@ export interface SendLoopRunner {
   onStatus(listener: (status: SessionStatusValue) => void): () => void;
 }
 
-export type SendLoopMessages = Pick<MessageRepository, 'get' | 'listDue' | 'nextDueAt' | 'listSendingForSession' | 'transition'>;
+export type SendLoopMessages = Pick<MessageRepository, 'listDue' | 'nextDueAt' | 'listSendingForSession' | 'transition'>;
 export type SendLoopBatches = Pick<MessageBatchRepository, 'get'>;
 
 export interface SendLoopOptions {
@@ -116,17 +116,15 @@ export class SendLoop {
 
   /**
    * Takes note of a message or a batch to send: the rows are already in the database, so
-   * holding them means waking up. Returns how many rows are still to send (0: nothing of
-   * this session, or already finished).
+   * holding them means waking up. Returns how many rows are still to send: a batch's
+   * pending count, or 1 for a single message without reading its row (the loop reads due
+   * rows itself; one read per send would cost more than it tells).
    */
   async accept(input: SendAccept): Promise<number> {
-    let accepted = 0;
-    if ('messageId' in input) {
-      const row = await this.options.messages.get(input.messageId);
-      if (row && row.sessionId === this.sessionId && (row.status === 'pending' || row.status === 'sending')) accepted = 1;
-    } else {
+    let accepted = 1;
+    if ('batchId' in input) {
       const progress = await this.options.batches.get(input.batchId);
-      if (progress && progress.batch.sessionId === this.sessionId) accepted = progress.pending;
+      accepted = progress && progress.batch.sessionId === this.sessionId ? progress.pending : 0;
     }
     if (accepted > 0) this.wake();
     return accepted;
