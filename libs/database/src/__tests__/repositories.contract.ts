@@ -7,6 +7,7 @@ import { canTransition } from '../repositories/message-status';
 import { MessageBatchRepository } from '../repositories/message-batch.repository';
 import { MessageRepository } from '../repositories/message.repository';
 import { SessionRepository } from '../repositories/session.repository';
+import { SimulatorRepository } from '../repositories/simulator.repository';
 
 export interface RepositoryContractContext {
   /** The ORM of the database under test (schema ready). */
@@ -282,6 +283,45 @@ export function runRepositoryContract(plug: string, ctx: RepositoryContractConte
         expect(await messages.transitionByWaMessageId(other.id, 'wa-ack-1', 'read')).toMatchObject({ applied: false, reason: 'not_found' });
       });
 
+      it('moves a burst of concurrent transitions in shared statements, each row with its own values and its own answer', async () => {
+        const session = await newSession();
+        const generation = (await sessions.claim(session.id, 'worker-a', 10_000))!;
+        const rows = await Promise.all(Array.from({ length: 30 }, () => outgoing(session.id)));
+        const ids = rows.map((r) => r.message.id);
+
+        const claims = await Promise.all([...ids, 'no-such-id'].map((id) => messages.transition(id, 'sending', { generation })));
+        expect(claims.slice(0, -1).every((c) => c.applied)).toBe(true);
+        expect(claims.at(-1)).toMatchObject({ applied: false, reason: 'not_found' });
+
+        const sentAt = (i: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, i));
+        const sent = await Promise.all(ids.map((id, i) => messages.transition(id, 'sent', { waMessageId: `wa-burst-${i}`, at: sentAt(i) })));
+        sent.forEach((result, i) => {
+          expect(result).toMatchObject({ applied: true, message: { id: ids[i], status: 'sent', waMessageId: `wa-burst-${i}` } });
+          if (result.applied) expect(result.message.sentAt?.toISOString()).toBe(sentAt(i).toISOString());
+        });
+
+        // The same ack twice in one turn: applied once, the repeat says so.
+        const acks = await Promise.all([
+          ...ids.map((_, i) => messages.transitionByWaMessageId(session.id, `wa-burst-${i}`, 'delivered')),
+          messages.transitionByWaMessageId(session.id, 'wa-burst-0', 'delivered'),
+        ]);
+        expect(acks.filter((a) => a.applied)).toHaveLength(ids.length);
+        expect(acks.at(-1)).toMatchObject({ applied: false, reason: 'invalid_transition' });
+
+        for (const [i, id] of ids.entries()) {
+          const stored = (await messages.get(id))!;
+          expect(stored.timeline.map((t) => t.status)).toEqual(['pending', 'sending', 'sent', 'delivered']);
+          expect(stored.timeline[2].at).toBe(sentAt(i).toISOString());
+          expect(stored.waMessageId).toBe(`wa-burst-${i}`);
+        }
+
+        // A lost lease fences every claim of the burst.
+        const more = await Promise.all(Array.from({ length: 5 }, () => outgoing(session.id)));
+        await sessions.claim(session.id, 'worker-b', 1_000, new Date(Date.now() + 60_000));
+        const fenced = await Promise.all(more.map((r) => messages.transition(r.message.id, 'sending', { generation })));
+        expect(fenced.every((f) => !f.applied && f.reason === 'fenced')).toBe(true);
+      });
+
       it('refuses a pending row for a session that does not exist with NOT_FOUND, writing nothing', async () => {
         await expect(outgoing('no-such-session')).rejects.toMatchObject({ code: ErrorCode.NotFound });
       });
@@ -337,6 +377,37 @@ export function runRepositoryContract(plug: string, ctx: RepositoryContractConte
         });
         expect(window.items).toHaveLength(4);
         await expect(messages.history(session.id, { cursor: 'not-a-cursor' })).rejects.toMatchObject({ code: ErrorCode.ValidationFailed });
+      });
+    });
+
+    describe('simulator', () => {
+      it('records a burst of sends once each, answers a resend with the first row, and fails exactly the faulted ones', async () => {
+        const simulator = new SimulatorRepository(ctx.orm());
+        const session = await newSession();
+        const send = (n: number) => ({
+          sessionId: session.id,
+          clientMessageId: `m-${n}`,
+          waMessageId: `wa-sim-${session.id}-${n}-${Math.random()}`,
+          chatId: 'c',
+          type: 'text',
+          body: `#${n}`,
+          payload: { n },
+        });
+        const first = await Promise.all(Array.from({ length: 20 }, (_, n) => simulator.acceptSend(send(n))));
+        expect(first.every((r) => r !== 'failed' && r.created)).toBe(true);
+        const again = await Promise.all([simulator.acceptSend(send(3)), simulator.acceptSend(send(20))]);
+        expect(again[0]).toMatchObject({ created: false, message: { clientMessageId: 'm-3', body: '#3', payload: { n: 3 } } });
+        expect(again[1]).toMatchObject({ created: true });
+
+        await simulator.addSendFailures(session.id, 2);
+        const faulted = await Promise.all([21, 22, 23, 3].map((n) => simulator.acceptSend(send(n))));
+        expect(faulted.filter((r) => r === 'failed')).toHaveLength(2);
+        expect(faulted.at(-1)).toMatchObject({ created: false }); // a resend consumes no fault
+        expect((await simulator.listMessages(session.id, 'out')).length).toBe(22);
+
+        const ids = (await simulator.listMessages(session.id, 'out')).map((m) => m.waMessageId);
+        expect(await Promise.all(ids.map((id) => simulator.advanceAck(id, 'delivered')))).toEqual(ids.map(() => true));
+        expect(await Promise.all([simulator.advanceAck(ids[0], 'delivered'), simulator.advanceAck(ids[1], 'read')])).toEqual([false, true]);
       });
     });
 

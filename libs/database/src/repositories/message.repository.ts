@@ -11,7 +11,8 @@ import { guardDriverErrors } from './guard-driver-errors';
 import { decodeMessageCursor, encodeMessageCursor } from './message-cursor';
 import { canTransition } from './message-status';
 import { MESSAGE_COLUMNS, messageFromRow } from './message-rows';
-import { type TransitionTarget, transitionStatement } from './message-transition-sql';
+import { type TransitionKeys, transitionStatement } from './message-transition-sql';
+import { TickBatches } from './tick-batches';
 import { SqlStatements } from './sql-statements';
 import { timeOrderedId } from './time-ordered-id';
 
@@ -98,9 +99,11 @@ const TRANSITION_ATTEMPTS = 5;
  */
 export class MessageRepository {
   private readonly sql: SqlStatements;
+  private readonly moves: TickBatches<TransitionOptions, TransitionResult>;
 
   constructor(private readonly orm: MikroORM) {
     this.sql = new SqlStatements(orm);
+    this.moves = new TickBatches((group, items) => this.moveBatch(group, items));
   }
 
   /**
@@ -176,17 +179,20 @@ export class MessageRepository {
 
   /**
    * Moves a message to `to` when the rules allow (see `canTransition`) and appends it to the
-   * timeline, in one conditional UPDATE. `sending` is fenced: it applies only while the
+   * timeline, in one conditional UPDATE shared with the other moves to `to` made in the same
+   * turn of the event loop (see TickBatches). `sending` is fenced: it applies only while the
    * session's lease is held at `options.generation` (see `transitionStatement`), so a worker
    * that lost the lease cannot start a send.
    */
   transition(id: string, to: MessageStatus, options: TransitionOptions = {}): Promise<TransitionResult> {
-    return this.move({ id }, to, options);
+    if (to === 'sending' && options.generation === undefined) return Promise.reject(needsGeneration());
+    return this.moves.add(`${to}\n${options.generation ?? ''}\n`, id, options);
   }
 
-  /** `transition` of the outgoing message WhatsApp knows as `waMessageId` (an ack): one statement when it applies. */
+  /** `transition` of the outgoing message WhatsApp knows as `waMessageId` (an ack), batched the same way. */
   transitionByWaMessageId(sessionId: string, waMessageId: string, to: MessageStatus, options: TransitionOptions = {}): Promise<TransitionResult> {
-    return this.move({ sessionId, waMessageId }, to, options);
+    if (to === 'sending' && options.generation === undefined) return Promise.reject(needsGeneration());
+    return this.moves.add(`${to}\n${options.generation ?? ''}\n${sessionId}`, waMessageId, options);
   }
 
   /**
@@ -321,28 +327,53 @@ export class MessageRepository {
     }
   }
 
-  /** One transition: the conditional UPDATE, and only when it changed nothing a read of why. */
-  private move(target: TransitionTarget, to: MessageStatus, options: TransitionOptions): Promise<TransitionResult> {
-    if (to === 'sending' && options.generation === undefined) {
-      return Promise.reject(new DatabaseError(ErrorCode.ValidationFailed, 'moving a message to sending needs the lease generation'));
-    }
+  /**
+   * One batch of moves to the same status (and generation; and session, by WhatsApp id):
+   * one UPDATE for all. A row it left out gets its own try and, if that misses too, a read
+   * of why — rare: a repeated ack, a lost lease, a row moved by someone else meanwhile.
+   */
+  private async moveBatch(group: string, items: Map<string, TransitionOptions>): Promise<Map<string, TransitionResult>> {
+    const [to, generationText, sessionId] = group.split('\n') as [MessageStatus, string, string];
+    const generation = generationText === '' ? undefined : Number(generationText);
+    const keys: TransitionKeys = sessionId ? { sessionId, waMessageIds: [...items.keys()] } : { ids: [...items.keys()] };
+    const results = new Map<string, TransitionResult>();
+    await guardDriverErrors(async () => {
+      const statement = transitionStatement(this.sql, keys, to, generation, (key) => items.get(key)!, MESSAGE_COLUMNS);
+      for (const row of await this.sql.rows(statement.text, statement.params)) {
+        const message = messageFromRow(this.sql, row);
+        results.set(sessionId ? message.waMessageId! : message.id, { applied: true, message });
+      }
+    });
+    await Promise.all(
+      [...items]
+        .filter(([key]) => !results.has(key))
+        .map(async ([key, options]) => {
+          const single: TransitionKeys = sessionId ? { sessionId, waMessageIds: [key] } : { ids: [key] };
+          results.set(key, await this.moveOne(single, to, options));
+        }),
+    );
+    return results;
+  }
+
+  /** One row's move, tried again while it lost races; when it cannot apply, says why. */
+  private moveOne(keys: TransitionKeys, to: MessageStatus, options: TransitionOptions): Promise<TransitionResult> {
     return guardDriverErrors(async () => {
-      const statement = transitionStatement(this.sql, target, to, options, MESSAGE_COLUMNS);
+      const statement = transitionStatement(this.sql, keys, to, options.generation, () => options, MESSAGE_COLUMNS);
       for (let attempt = 0; attempt < TRANSITION_ATTEMPTS; attempt++) {
-        const [moved] = await this.sql.rows(statement.text, statement.params);
-        if (moved) return { applied: true, message: messageFromRow(this.sql, moved) };
         const current =
-          'id' in target
-            ? await this.findOne('"id" = ?', [target.id])
-            : await this.findOne('"session_id" = ? and "wa_message_id" = ?', [target.sessionId, target.waMessageId]);
+          'ids' in keys
+            ? await this.findOne('"id" = ?', keys.ids)
+            : await this.findOne('"session_id" = ? and "wa_message_id" = ?', [keys.sessionId, keys.waMessageIds[0]]);
         if (!current) return { applied: false, reason: 'not_found', message: null };
         if (!canTransition(current, to, options.generation)) return { applied: false, reason: 'invalid_transition', message: current };
         if (to === 'sending' && !(await this.leaseHeld(current.sessionId, options.generation!))) {
           return { applied: false, reason: 'fenced', message: current };
         }
-        // Allowed now, yet the UPDATE missed: another transition moved the row in between. Again.
+        // Allowed now: the batch's UPDATE lost a race with another move of this row. Again.
+        const [moved] = await this.sql.rows(statement.text, statement.params);
+        if (moved) return { applied: true, message: messageFromRow(this.sql, moved) };
       }
-      throw DatabaseError.conflict(`message kept changing while being updated`, { target });
+      throw DatabaseError.conflict(`message kept changing while being updated`, { keys });
     });
   }
 
@@ -372,4 +403,8 @@ function base(input: NewMessageBase) {
     mediaId: input.mediaId ?? null,
     payload: input.payload ?? {},
   };
+}
+
+function needsGeneration(): DatabaseError {
+  return new DatabaseError(ErrorCode.ValidationFailed, 'moving a message to sending needs the lease generation');
 }

@@ -4,6 +4,7 @@ import { SimulatorDeviceEntity } from '../entities/simulator-device.entity';
 import { type SimulatorAck, type SimulatorDirection, SimulatorMessageEntity } from '../entities/simulator-message.entity';
 import { guardDriverErrors } from './guard-driver-errors';
 import { type SqlRow, SqlStatements } from './sql-statements';
+import { TickBatches } from './tick-batches';
 
 export interface NewSimulatorSend {
   sessionId: string;
@@ -41,9 +42,13 @@ const EARLIER_ACKS: Record<SimulatorAck, SimulatorAck[]> = { sent: [], delivered
 export class SimulatorRepository {
   // The send path (a send, its failure check, its acks) in hand-written statements: see SqlStatements.
   private readonly sql: SqlStatements;
+  private readonly sends: TickBatches<NewSimulatorSend, SimulatorSendResult | 'failed'>;
+  private readonly acks: TickBatches<SimulatorAck, boolean>;
 
   constructor(private readonly orm: MikroORM) {
     this.sql = new SqlStatements(orm);
+    this.sends = new TickBatches((_sessionId, items) => this.acceptBatch([...items.values()]));
+    this.acks = new TickBatches((ack, items) => this.advanceAcks(ack as SimulatorAck, [...items.keys()]));
   }
 
   getDevice(sessionId: string): Promise<SimulatorDeviceEntity | null> {
@@ -106,53 +111,63 @@ export class SimulatorRepository {
   /** Records a send in one statement; the same clientMessageId twice returns the first row, never a second one. */
   recordSend(input: NewSimulatorSend): Promise<SimulatorSendResult> {
     return guardDriverErrors(async () => {
-      const recorded = await this.insertSend(input, false);
-      return recorded ?? { message: await this.requireSend(input), created: false };
+      const [recorded] = await this.insertSends([input], false);
+      return recorded ? { message: recorded, created: true } : { message: await this.requireSend(input), created: false };
     });
   }
 
   /**
    * A send as the simulated WhatsApp takes it: a resend of a recorded clientMessageId answers
    * with the first row and consumes no injected fault; otherwise a pending fault is consumed
-   * (`failed`), or the send is recorded. One statement when no fault is pending and the
-   * message is new, which is nearly always.
+   * (`failed`), or the send is recorded. The sends of one turn share one INSERT (see
+   * TickBatches); only a send it did not record takes the slow path, which is rare.
    */
   acceptSend(input: NewSimulatorSend): Promise<SimulatorSendResult | 'failed'> {
-    return guardDriverErrors(async () => {
-      for (;;) {
-        const recorded = await this.insertSend(input, true);
-        if (recorded) return recorded;
-        const earlier = await this.findSend(input.sessionId, input.clientMessageId);
-        if (earlier) return { message: earlier, created: false };
-        if (await this.takeSendFailure(input.sessionId)) return 'failed';
-        // The fault was taken by another send meanwhile: try recording again.
-      }
-    });
+    return this.sends.add(input.sessionId, input.clientMessageId, input);
   }
 
-  /** Inserts the send unless its clientMessageId is recorded (or, `unlessFaulty`, a fault is pending); the new row, else null. */
-  private async insertSend(input: NewSimulatorSend, unlessFaulty: boolean): Promise<SimulatorSendResult | null> {
+  private async acceptBatch(sends: NewSimulatorSend[]): Promise<Map<string, SimulatorSendResult | 'failed'>> {
+    const results = new Map<string, SimulatorSendResult | 'failed'>();
+    await guardDriverErrors(async () => {
+      for (const message of await this.insertSends(sends, true)) results.set(message.clientMessageId!, { message, created: true });
+      for (const input of sends.filter((send) => !results.has(send.clientMessageId))) results.set(input.clientMessageId, await this.acceptOne(input));
+    });
+    return results;
+  }
+
+  private async acceptOne(input: NewSimulatorSend): Promise<SimulatorSendResult | 'failed'> {
+    for (;;) {
+      const earlier = await this.findSend(input.sessionId, input.clientMessageId);
+      if (earlier) return { message: earlier, created: false };
+      if (await this.takeSendFailure(input.sessionId)) return 'failed';
+      // No fault pending any more (another send took it): try recording again.
+      const [recorded] = await this.insertSends([input], true);
+      if (recorded) return { message: recorded, created: true };
+    }
+  }
+
+  /**
+   * Inserts the sends (all of one session) whose clientMessageId is not recorded yet, unless
+   * (`unlessFaulty`) a fault is pending for the session; returns the rows inserted.
+   */
+  private async insertSends(sends: NewSimulatorSend[], unlessFaulty: boolean): Promise<SimulatorMessageEntity[]> {
     const sql = this.sql;
-    const noFault = unlessFaulty
-      ? 'not exists (select 1 from "simulator_devices" where "session_id" = ? and "pending_send_failures" > 0)'
-      : '1 = 1'; // SQLite needs a WHERE between INSERT … SELECT and ON CONFLICT
-    const inserted = await sql.rows(
-      `insert into "simulator_messages" ("id", "session_id", "client_message_id", "wa_message_id", "chat_id", "direction", "type", "body", "payload", "ack", "created_at") ` +
-        `select ?, ?, ?, ?, ?, 'out', ?, ?, ${sql.jsonParam}, null, ? where ${noFault} on conflict do nothing returning ${SIMULATOR_MESSAGE_COLUMNS}`,
-      [
-        randomUUID(),
-        input.sessionId,
-        input.clientMessageId,
-        input.waMessageId,
-        input.chatId,
-        input.type,
-        input.body ?? null,
-        JSON.stringify(input.payload ?? {}),
-        sql.date(new Date()),
-        ...(unlessFaulty ? [input.sessionId] : []),
-      ],
+    const now = sql.date(new Date());
+    const params: unknown[] = [];
+    const selects = sends.map((input) => {
+      params.push(randomUUID(), input.sessionId, input.clientMessageId, input.waMessageId, input.chatId, input.type, input.body ?? null);
+      params.push(JSON.stringify(input.payload ?? {}), now);
+      return `select ? as "id", ? as "session_id", ? as "client_message_id", ? as "wa_message_id", ? as "chat_id", 'out' as "direction", ? as "type", ? as "body", ${sql.jsonParam} as "payload", null as "ack", ${sql.dateParam} as "created_at"`;
+    });
+    // SQLite needs a WHERE between INSERT … SELECT and ON CONFLICT, hence `1 = 1`.
+    const noFault = unlessFaulty ? 'not exists (select 1 from "simulator_devices" where "session_id" = ? and "pending_send_failures" > 0)' : '1 = 1';
+    if (unlessFaulty) params.push(sends[0].sessionId);
+    const rows = await sql.rows(
+      `insert into "simulator_messages" (${SIMULATOR_MESSAGE_COLUMNS}) select * from (${selects.join(' union all ')}) as "sends" ` +
+        `where ${noFault} on conflict do nothing returning ${SIMULATOR_MESSAGE_COLUMNS}`,
+      params,
     );
-    return inserted[0] ? { message: this.fromRow(inserted[0]), created: true } : null;
+    return rows.map((row) => this.fromRow(row));
   }
 
   private async requireSend(input: NewSimulatorSend): Promise<SimulatorMessageEntity> {
@@ -185,17 +200,23 @@ export class SimulatorRepository {
     return guardDriverErrors(() => this.em().findOne(SimulatorMessageEntity, { waMessageId }));
   }
 
-  /** Moves a sent message's ack forward to `ack`; false when it was already there or beyond. */
+  /** Moves a sent message's ack forward to `ack`; false when it was already there or beyond. Acks of one turn share one UPDATE. */
   advanceAck(waMessageId: string, ack: SimulatorAck): Promise<boolean> {
-    return guardDriverErrors(async () => {
-      const earlier = EARLIER_ACKS[ack];
-      const before = earlier.length ? ` or "ack" in (${this.sql.placeholders(earlier.length)})` : '';
-      const moved = await this.sql.rows(
-        `update "simulator_messages" set "ack" = ? where "wa_message_id" = ? and "direction" = 'out' and ("ack" is null${before}) returning "id"`,
-        [ack, waMessageId, ...earlier],
-      );
-      return moved.length === 1;
-    });
+    return this.acks.add(ack, waMessageId, ack);
+  }
+
+  private async advanceAcks(ack: SimulatorAck, waMessageIds: string[]): Promise<Map<string, boolean>> {
+    const earlier = EARLIER_ACKS[ack];
+    const before = earlier.length ? ` or "ack" in (${this.sql.placeholders(earlier.length)})` : '';
+    const moved = await guardDriverErrors(() =>
+      this.sql.rows(
+        `update "simulator_messages" set "ack" = ? where "wa_message_id" in (${this.sql.placeholders(waMessageIds.length)}) and "direction" = 'out' ` +
+          `and ("ack" is null${before}) returning "wa_message_id"`,
+        [ack, ...waMessageIds, ...earlier],
+      ),
+    );
+    const applied = new Set(moved.map((row) => row.wa_message_id as string));
+    return new Map(waMessageIds.map((id) => [id, applied.has(id)]));
   }
 
   /** Sent messages not yet read, oldest first: their acks resume when the session comes back. */
@@ -230,7 +251,8 @@ export class SimulatorRepository {
   }
 
   private fromRow(row: SqlRow): SimulatorMessageEntity {
-    return Object.assign(Object.create(SimulatorMessageEntity.prototype) as SimulatorMessageEntity, {
+    // A plain object: the entity class's prototype carries the ORM's accessors (see messageFromRow).
+    const message: SimulatorMessageEntity = {
       id: row.id as string,
       sessionId: row.session_id as string,
       clientMessageId: (row.client_message_id as string | null) ?? null,
@@ -242,7 +264,8 @@ export class SimulatorRepository {
       payload: this.sql.readJson<Record<string, unknown>>(row.payload),
       ack: (row.ack as SimulatorAck | null) ?? null,
       createdAt: this.sql.readDate(row.created_at),
-    });
+    };
+    return message;
   }
 
   private em(): EntityManager {

@@ -47,9 +47,14 @@ export class SqlStatements {
     return this.dialect === 'postgres' ? '?::jsonb' : '?';
   }
 
-  /** SQL appending the JSON value of the next `?` to the JSON array in `column`. */
-  appendJson(column: string): string {
-    return this.dialect === 'postgres' ? `${column} || jsonb_build_array(?::jsonb)` : `json_insert(${column}, '$[#]', json(?))`;
+  /** A date parameter's placeholder where its type cannot be inferred (a CASE branch). */
+  get dateParam(): string {
+    return this.dialect === 'postgres' ? '?::timestamptz' : '?';
+  }
+
+  /** SQL appending the JSON text `value` (an SQL expression) to the JSON array in `column`. */
+  appendJson(column: string, value: string): string {
+    return this.dialect === 'postgres' ? `${column} || jsonb_build_array((${value})::jsonb)` : `json_insert(${column}, '$[#]', json(${value}))`;
   }
 
   /**
