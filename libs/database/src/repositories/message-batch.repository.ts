@@ -170,9 +170,8 @@ export class MessageBatchRepository {
           { batchId: id, status: 'pending' },
           { fields: ['id'], limit: CANCEL_PAGE, orderBy: { createdAt: 'asc', id: 'asc' } },
         );
-        for (const message of pending) {
-          await this.messages.transition(message.id, 'failed', { failureReason: 'batch_cancelled' });
-        }
+        // Made together, the moves of a page share one statement (see MessageRepository.transition).
+        await Promise.all(pending.map((message) => this.messages.transition(message.id, 'failed', { failureReason: 'batch_cancelled' })));
         if (pending.length < CANCEL_PAGE) break;
       }
       return this.get(id);
