@@ -1,10 +1,6 @@
 import { ErrorCode } from '@plugboard/contracts';
 import { createHash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
 import { StorageError } from './storage.errors';
-
-/** Buffer of each stage that media bytes stream through (file, hash): large enough to keep disk and network busy. */
-export const STREAM_BUFFER_BYTES = 1024 * 1024;
 
 export interface DigestLimits {
   key: string;
@@ -15,17 +11,15 @@ export interface DigestLimits {
 }
 
 /**
- * Pass-through that hashes (SHA-256) and counts the bytes on their way to the backend, and
- * fails as soon as they break the declared size or the plug's maximum — so a wrong upload
- * stops early instead of after the whole body was written.
+ * Hashes (SHA-256) and counts the bytes of an object on their way to the backend, in the same
+ * pass that writes them, and fails as soon as they break the declared size or the plug's
+ * maximum — so a wrong upload stops early instead of after the whole body was written.
  */
-export class ContentDigest extends Transform {
+export class ContentDigest {
   private readonly hash = createHash('sha256');
   private count = 0;
 
   constructor(private readonly limits: DigestLimits) {
-    // Room for a few network chunks per stage, so hashing and writing run on larger batches; memory stays bounded.
-    super({ highWaterMark: STREAM_BUFFER_BYTES });
     if (limits.size !== undefined && !(Number.isSafeInteger(limits.size) && limits.size >= 0)) {
       throw new StorageError(ErrorCode.ValidationFailed, `size must be a non-negative integer, got ${limits.size}`, limits.key);
     }
@@ -34,29 +28,29 @@ export class ContentDigest extends Transform {
     }
   }
 
-  /** Bytes seen so far (all of them once the stream finished). */
+  /** Bytes seen so far (all of them once `end` passed). */
   get size(): number {
     return this.count;
   }
 
-  /** Hex SHA-256 of all bytes; call once, after the stream finished. */
-  sha256(): string {
-    return this.hash.digest('hex');
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+  /** Takes the next bytes; throws StorageError when they go past the declared size or the maximum. */
+  update(chunk: Buffer): void {
     this.count += chunk.length;
     const { key, size, maxBytes } = this.limits;
-    if (size !== undefined && this.count > size) return callback(StorageError.sizeMismatch(key, size, 'more'));
-    if (maxBytes !== undefined && this.count > maxBytes) return callback(tooLarge(key, maxBytes));
+    if (size !== undefined && this.count > size) throw StorageError.sizeMismatch(key, size, 'more');
+    if (maxBytes !== undefined && this.count > maxBytes) throw tooLarge(key, maxBytes);
     this.hash.update(chunk);
-    callback(null, chunk);
   }
 
-  override _flush(callback: TransformCallback): void {
+  /** After the last bytes: throws StorageError when fewer than declared arrived. */
+  end(): void {
     const { key, size } = this.limits;
-    if (size !== undefined && this.count !== size) return callback(StorageError.sizeMismatch(key, size, `${this.count}`));
-    callback();
+    if (size !== undefined && this.count !== size) throw StorageError.sizeMismatch(key, size, `${this.count}`);
+  }
+
+  /** Hex SHA-256 of all bytes; call once, after `end`. */
+  sha256(): string {
+    return this.hash.digest('hex');
   }
 }
 

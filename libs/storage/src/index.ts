@@ -6,3 +6,4 @@ export * from './storage.module';
 export * from './local-storage.adapter';
 export * from './s3-storage.adapter';
 export * from './fallback-storage.adapter';
+export * from './stream-buffer';

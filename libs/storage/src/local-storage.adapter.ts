@@ -9,6 +9,7 @@ import { ContentDigest } from './content-digest';
 import { normalizeContentType } from './content-type';
 import { assertValidKey, assertValidPrefix, isValidKey } from './storage-key';
 import { StorageError, errorMessage } from './storage.errors';
+import { STREAM_BUFFER_BYTES } from './stream-buffer';
 import { streamToFile } from './stream-to-file';
 import {
   DEFAULT_CONTENT_TYPE,
@@ -63,8 +64,8 @@ export class LocalStorageAdapter extends StoragePort {
       const dir = await this.ensureFolder(key, segments);
       const temp = join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
       temps.push(temp);
-      await streamToFile(key, stream, digest, temp);
-      await syncFile(temp);
+      // Synced before the rename publishes it, so a crash cannot publish a hole.
+      await streamToFile(key, stream, digest, temp, { durable: true });
       const typeTemp = contentType === DEFAULT_CONTENT_TYPE ? undefined : `${temp}.type`;
       if (typeTemp) {
         temps.push(typeTemp);
@@ -93,7 +94,7 @@ export class LocalStorageAdapter extends StoragePort {
         if (!info.isFile()) throw StorageError.notFound(key);
         const bytes = range ? resolveRange(key, range, info.size) : undefined;
         const contentType = await readContentType(path);
-        const stream = handle.createReadStream({ start: bytes?.start, end: bytes?.end });
+        const stream = handle.createReadStream({ start: bytes?.start, end: bytes?.end, highWaterMark: STREAM_BUFFER_BYTES });
         return { stream, size: info.size, contentType, ...(bytes && { range: bytes }) };
       } catch (error) {
         await handle.close();
@@ -273,16 +274,6 @@ async function readContentType(path: string): Promise<string> {
   } catch (error) {
     if (isMissing(error)) return DEFAULT_CONTENT_TYPE;
     throw error;
-  }
-}
-
-/** Flushes the file to disk before the rename publishes it, so a crash cannot publish a hole. */
-async function syncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.datasync();
-  } finally {
-    await handle.close();
   }
 }
 

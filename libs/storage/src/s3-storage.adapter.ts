@@ -12,6 +12,7 @@ import { ContentDigest } from './content-digest';
 import { normalizeContentType } from './content-type';
 import { assertValidKey, assertValidPrefix } from './storage-key';
 import { StorageError, errorMessage } from './storage.errors';
+import { STREAM_BUFFER_BYTES } from './stream-buffer';
 import { streamToFile } from './stream-to-file';
 import { StoragePort, type ByteRange, type GetResult, type ListedObject, type ObjectStat, type PutOptions, type PutResult } from './storage.port';
 import { withTimeout } from './with-timeout';
@@ -96,9 +97,9 @@ export class S3StorageAdapter extends StoragePort {
       const digest = new ContentDigest({ key, size: options.size, maxBytes: MAX_S3_OBJECT_BYTES });
       this.assertUp(key);
       spool = join(this.spoolDir, `plugboard-s3-${randomBytes(8).toString('hex')}.spool`);
-      await streamToFile(key, stream, digest, spool);
+      await streamToFile(key, stream, digest, spool, { durable: false });
       const sha256 = digest.sha256();
-      const body = createReadStream(spool);
+      const body = createReadStream(spool, { highWaterMark: STREAM_BUFFER_BYTES });
       await this.call(key, async () => {
         const headers = { 'content-length': String(digest.size), 'content-type': contentType };
         const request = { method: 'PUT', bucketName: this.options.bucket, objectName: this.objectName(key), headers };

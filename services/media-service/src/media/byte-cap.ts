@@ -1,5 +1,6 @@
 import { ErrorCode } from '@plugboard/contracts';
 import { ServiceError } from '@plugboard/service-kit';
+import { STREAM_BUFFER_BYTES } from '@plugboard/storage';
 import { Transform, type TransformCallback } from 'node:stream';
 
 /** Pass-through that fails with PAYLOAD_TOO_LARGE as soon as more than `maxBytes` went through. */
@@ -8,7 +9,7 @@ export class ByteCap extends Transform {
 
   constructor(private readonly maxBytes: number) {
     // Same buffer as the storage stages: the default 16 KiB holds less than one 64 KiB network chunk.
-    super({ highWaterMark: 1024 * 1024 });
+    super({ highWaterMark: STREAM_BUFFER_BYTES });
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {

@@ -9,9 +9,13 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract as tarExtract, type Header } from 'tar-stream';
-import { ByteCounter, InflateGuard, ZLIB_CHUNK_BYTES, entryKey } from './archive-guards';
+import { CompressedInput, InflateGuard, ZLIB_CHUNK_BYTES, entryKey } from './archive-guards';
 import { type ArchiveManifest, ArchiveManifestSchema, type ArchiveObject, MANIFEST_ENTRY, MAX_MANIFEST_BYTES, OBJECTS_FOLDER } from './media-archive-format';
 import { STAGING_PREFIX } from './media-record';
+import { OverlappedStaging } from './overlapped-staging';
+
+/** Objects whose put may still be finishing while the next entry streams in. */
+const STAGES_IN_FLIGHT = 2;
 
 interface Staged {
   object: ArchiveObject;
@@ -37,10 +41,8 @@ export class MediaArchiveImport {
 
   async import(source: Readable): Promise<MediaImportSummary> {
     const run = `${STAGING_PREFIX}${randomUUID()}/`;
-    const staged: Staged[] = [];
     try {
-      await this.stage(source, run, staged);
-      return await this.commit(staged);
+      return await this.commit(await this.stage(source, run));
     } catch (error) {
       throw toImportError(error);
     } finally {
@@ -48,8 +50,20 @@ export class MediaArchiveImport {
     }
   }
 
-  private async stage(source: Readable, run: string, staged: Staged[]): Promise<void> {
-    const compressed = new ByteCounter();
+  /** Every object of the archive, verified and staged (or found already stored); on failure, once no put runs any more. */
+  private async stage(source: Readable, run: string): Promise<Staged[]> {
+    const staging = new OverlappedStaging<Staged>(STAGES_IN_FLIGHT);
+    try {
+      await this.readArchive(source, run, staging);
+      return await staging.results();
+    } catch (error) {
+      await staging.settle();
+      throw error;
+    }
+  }
+
+  private async readArchive(source: Readable, run: string, staging: OverlappedStaging<Staged>): Promise<void> {
+    const compressed = new CompressedInput();
     const extract = tarExtract();
     const guard = new InflateGuard(compressed, { maxBytes: this.config.MEDIA_IMPORT_MAX_BYTES, maxRatio: this.config.MEDIA_IMPORT_MAX_RATIO });
     // pipe, not pipeline, from the source: a refusal must not destroy the HTTP request whose response carries it.
@@ -90,7 +104,7 @@ export class MediaArchiveImport {
       if (header.size !== object.size) {
         throw new ServiceError(ErrorCode.ValidationFailed, `"${key}" has ${header.size} bytes, the manifest says ${object.size}`);
       }
-      staged.push(await this.stageObject(entry, object, run));
+      await staging.add(entry, this.stageObject(entry, object, run));
     }
     await feeding;
     if (!manifest) throw new ServiceError(ErrorCode.ValidationFailed, `archive is empty: ${MANIFEST_ENTRY} must be its first entry`);
