@@ -7,7 +7,8 @@ import { SCHEMA_VERSION } from '@plugboard/database';
 import { freePort, waitFor } from '@plugboard/testing';
 import { buildOnce } from './support/build';
 import { plugboard } from './support/plugboard-cli';
-import { type ServiceProcess, getJson, killAll, startService } from './support/service-process';
+import { type ServiceProcess, killAll, startService } from './support/service-process';
+import { healthOk, waitForServices } from './support/services-up';
 import { call } from './support/sessions-http';
 
 const KEY = 'pb_cli-embedded-admin-key-of-this-run';
@@ -39,14 +40,7 @@ describe('plugboard CLI against the embedded stack', () => {
       },
       cwd,
     );
-    await waitFor(
-      'the embedded stack healthy',
-      async () => {
-        if (stack!.child.exitCode !== null) throw new Error(`embedded stack exited:\n${stack!.output()}`);
-        return (await getJson<{ status: string }>(`${base}/health`).catch(() => undefined))?.body.status === 'ok';
-      },
-      { timeoutMs: 90_000, intervalMs: 200 },
-    );
+    await waitForServices('the embedded stack healthy', [stack], () => healthOk(base), { timeoutMs: 90_000, intervalMs: 200 });
     env = { PLUGBOARD_URL: base, PLUGBOARD_API_KEY: KEY };
   }, 240_000);
 

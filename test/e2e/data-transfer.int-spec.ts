@@ -6,12 +6,13 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { request } from 'undici';
 import type { MikroORM } from '@mikro-orm/core';
-import { type TestDatabase, backendReachable, createTestDatabase, freePort, testBackends, waitFor } from '@plugboard/testing';
+import { type TestDatabase, createTestDatabase, freePort, postgresEnv, sqliteTestConfig } from '@plugboard/testing';
 import { type DatabaseConfig, openDatabase } from '@plugboard/database';
 import { type TableChecksum, tableChecksums } from '@plugboard/infra-admin';
-import { buildOnce } from './support/build';
+import { buildWhenReachable } from './support/build';
 import { type IsolatedBackends, isolateBackends } from './support/isolated-backends';
 import { type ServiceProcess, killAll, startService } from './support/service-process';
+import { waitForServices } from './support/services-up';
 import { seedMessages, seedSmallTables } from './support/data-seed';
 
 const TOKEN = 'data-transfer-internal-token';
@@ -32,33 +33,10 @@ interface InfraAdmin {
   url: string;
 }
 
-function sqliteConfig(path: string): DatabaseConfig {
-  return {
-    DATABASE_TYPE: 'sqlite',
-    DATABASE_SYNCHRONIZE: true,
-    SQLITE_PATH: path,
-    DATABASE_HOST: undefined,
-    DATABASE_PORT: 5432,
-    DATABASE_USERNAME: undefined,
-    DATABASE_PASSWORD: undefined,
-    DATABASE_NAME: 'unused',
-    DATABASE_POOL_SIZE: 1,
-    DATABASE_SSL: false,
-    DATABASE_STATEMENT_TIMEOUT_MS: 30_000,
-    POSTGRES_SCHEMA: 'public',
-  } as DatabaseConfig;
-}
-
 function databaseEnv(config: DatabaseConfig): Record<string, string> {
   // The test creates the schema once: a schema sync on an existing SQLite file rebuilds its tables.
   if (config.DATABASE_TYPE === 'sqlite') return { DATABASE_TYPE: 'sqlite', SQLITE_PATH: config.SQLITE_PATH, DATABASE_SYNCHRONIZE: 'false' };
-  return {
-    DATABASE_TYPE: 'postgres',
-    DATABASE_HOST: config.DATABASE_HOST ?? '127.0.0.1',
-    DATABASE_PORT: String(config.DATABASE_PORT),
-    DATABASE_USERNAME: config.DATABASE_USERNAME ?? 'postgres',
-    DATABASE_NAME: config.DATABASE_NAME,
-  };
+  return postgresEnv(config);
 }
 
 /** The built infra-admin alone, on its own HTTP port, with the run's own bus subjects. */
@@ -70,15 +48,7 @@ async function startInfraAdmin(config: DatabaseConfig, dir: string, isolation: R
     dir,
   );
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    'infra-admin ready',
-    async () => {
-      if (process.child.exitCode !== null) throw new Error(`infra-admin exited: ${process.output()}`);
-      const response = await fetch(`${url}/health/ready`).catch(() => undefined);
-      return response?.status === 200 ? true : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 200 },
-  );
+  await waitForServices('infra-admin ready', [process], async () => (await fetch(`${url}/health/ready`)).status === 200, { timeoutMs: 60_000, intervalMs: 200 });
   return { process, url };
 }
 
@@ -157,9 +127,8 @@ describe('data export/import between SQLite and PostgreSQL (infra-admin as its o
   let isolation: IsolatedBackends | undefined;
 
   beforeAll(async () => {
-    reachable = (await backendReachable('PostgreSQL', testBackends.databaseUrl)) && (await backendReachable('NATS', testBackends.natsUrl));
+    reachable = await buildWhenReachable('PostgreSQL', 'NATS');
     if (!reachable) return;
-    await buildOnce();
     isolation = await isolateBackends({ tag: `pbdata${process.pid}`, queue: 'memory' });
     dir = mkdtempSync(join(tmpdir(), 'pb-data-transfer-'));
   }, 300_000);
@@ -184,7 +153,7 @@ describe('data export/import between SQLite and PostgreSQL (infra-admin as its o
 
   it(`moves ${MESSAGES.toLocaleString('en')} messages SQLite → PostgreSQL → SQLite with identical counts and checksums`, async ({ skip }) => {
     skip(!reachable, 'PostgreSQL unreachable');
-    const first = sqliteConfig(join(dir, 'first.sqlite'));
+    const first = sqliteTestConfig(join(dir, 'first.sqlite'));
     await seeded(first, MESSAGES);
     const original = await checksumsOf(first);
     expect(original.messages.rows).toBe(MESSAGES);
@@ -203,7 +172,7 @@ describe('data export/import between SQLite and PostgreSQL (infra-admin as its o
     await exportTo(intoPg, join(dir, 'two.ndjson.gz'), PASSPHRASE);
     peaks['import into PostgreSQL + export'] = peakRssKb(intoPg.process);
 
-    const last = sqliteConfig(join(dir, 'last.sqlite'));
+    const last = sqliteTestConfig(join(dir, 'last.sqlite'));
     await openDatabase(last, { migrate: true }).then((orm) => orm.close(true));
     const intoSqlite = await admin(last);
     const back = await importFrom(intoSqlite, join(dir, 'two.ndjson.gz'), 'mode=replace', PASSPHRASE);
@@ -223,7 +192,7 @@ describe('data export/import between SQLite and PostgreSQL (infra-admin as its o
 
     beforeAll(async () => {
       if (!reachable) return;
-      config = dialect === 'sqlite' ? sqliteConfig(join(dir, `bad-${Date.now()}.sqlite`)) : await postgres();
+      config = dialect === 'sqlite' ? sqliteTestConfig(join(dir, `bad-${Date.now()}.sqlite`)) : await postgres();
       await seeded(config, 500);
       target = await admin(config);
       valid = join(dir, `valid-${dialect}.ndjson.gz`);

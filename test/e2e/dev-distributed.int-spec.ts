@@ -1,18 +1,19 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { type IncomingMessage, type Server, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { backendReachable, freePort, testBackends, uniqueName, waitFor } from '@plugboard/testing';
+import { freePort, uniqueName, waitFor } from '@plugboard/testing';
 import { Client as MinioClient } from 'minio';
 import { parsePrometheusText } from '../../libs/service-kit/src/metrics/__tests__/prometheus-text.parser';
-import { buildOnce } from './support/build';
+import { buildWhenReachable } from './support/build';
 import { chatOf, textOf } from './support/chat-traffic';
 import { type DevDistributedScript, processAlive, startDevDistributed } from './support/dev-distributed-script';
 import { type IsolatedBackends, isolateBackends } from './support/isolated-backends';
 import { getJson } from './support/service-process';
+import { call } from './support/sessions-http';
 import { type SseClient, openSse } from './support/sse-client';
+import { WebhookReceiver } from './support/webhook-receiver';
 
 const SERVICES = ['gateway', 'session-worker', 'media-service', 'infra-admin'] as const;
 const CHATS = 4;
@@ -33,48 +34,13 @@ interface Envelope {
   data: { messageId: string; ack?: string };
 }
 
-/** Receiver on 127.0.0.1 that checks each Standard Webhooks signature against the secret. */
-class SignedReceiver {
-  readonly events: Envelope[] = [];
-  readonly badSignatures: string[] = [];
-  secret = '';
-  url = '';
-  private server?: Server;
-
-  async start(port: number): Promise<void> {
-    this.url = `http://127.0.0.1:${port}/hook`;
-    this.server = createServer((req, res) => void this.handle(req).then((status) => res.writeHead(status).end()));
-    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-
-  private async handle(req: IncomingMessage): Promise<number> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
-    const id = String(req.headers['webhook-id']);
-    const timestamp = String(req.headers['webhook-timestamp']);
-    const key = Buffer.from(this.secret.slice('whsec_'.length), 'base64');
-    const expected = `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
-    if (!String(req.headers['webhook-signature']).split(' ').includes(expected)) {
-      this.badSignatures.push(id);
-      return 400;
-    }
-    this.events.push(JSON.parse(body) as Envelope);
-    return 200;
-  }
-}
-
 // `npm run dev:distributed` as a developer runs it: the script starts the four services and an
 // s3rver on PostgreSQL, Redis and NATS; everything below goes through HTTP only.
 describe('npm run dev:distributed: four processes on PostgreSQL, Redis, NATS and s3rver', () => {
   let reachable = false;
   const tag = uniqueName('pbdev').replace(/-/g, '_');
   const adminKey = `pb_${tag}_admin-key-for-this-run`;
-  const receiver = new SignedReceiver();
+  const receiver = new WebhookReceiver<Envelope>();
   let backends: IsolatedBackends | undefined;
   let script: DevDistributedScript | undefined;
   /** Every run of the script in this file, for the cleanup. */
@@ -88,16 +54,9 @@ describe('npm run dev:distributed: four processes on PostgreSQL, Redis, NATS and
   let sessionId: string;
   const sentIds: string[] = [];
 
-  const api = async <T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => { // eslint-disable-line @typescript-eslint/no-explicit-any
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: { 'x-api-key': adminKey, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(30_000),
-    });
-    const text = await response.text();
-    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
-  };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked with expect(), shape by shape
+  const api = <T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+    call<T>(base, adminKey, method, path, { body, headers, timeoutMs: 30_000 });
   const infraStatus = () => getJson<Infra>(`${base}/api/infra/status`, { 'x-api-key': adminKey });
   const allSocketsUp = (infra: Infra) =>
     SERVICES.every((s) => infra.services?.[s]?.status === 'up' && infra.services[s].instances.every((i) => i.sockets.every((k) => k.status === 'up')));
@@ -119,15 +78,11 @@ describe('npm run dev:distributed: four processes on PostgreSQL, Redis, NATS and
   };
 
   beforeAll(async () => {
-    reachable =
-      (await backendReachable('NATS', testBackends.natsUrl)) &&
-      (await backendReachable('Redis', testBackends.redisUrl)) &&
-      (await backendReachable('PostgreSQL', testBackends.databaseUrl));
+    reachable = await buildWhenReachable('NATS', 'Redis', 'PostgreSQL');
     if (!reachable) return;
-    await buildOnce();
     backends = await isolateBackends({ tag, queue: 'bullmq', redisCache: true, database: 'pb_dev_distributed_test' });
     cwd = mkdtempSync(join(tmpdir(), 'pb-dev-distributed-'));
-    await receiver.start(await freePort());
+    await receiver.start();
     const port = await freePort();
     const workerPort = await freePort();
     s3Port = await freePort();
@@ -265,11 +220,11 @@ describe('npm run dev:distributed: four processes on PostgreSQL, Redis, NATS and
     skip(!reachable || sentIds.length !== TOTAL, UNREACHABLE);
     await waitFor(
       `message.sent webhooks for the ${TOTAL} messages`,
-      () => sentIds.every((id) => receiver.events.some((e) => e.type === 'message.sent' && e.data.messageId === id)),
+      () => sentIds.every((id) => receiver.events().some((e) => e.type === 'message.sent' && e.data.messageId === id)),
       { timeoutMs: 60_000, intervalMs: 200 },
     );
     expect(receiver.badSignatures).toEqual([]);
-    expect(receiver.events.every((e) => e.type === 'message.sent' && e.sessionId === sessionId)).toBe(true);
+    expect(receiver.events().every((e) => e.type === 'message.sent' && e.sessionId === sessionId)).toBe(true);
 
     await waitFor(
       `read acks of the ${TOTAL} messages on /api/events`,

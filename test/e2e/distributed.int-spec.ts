@@ -2,11 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReplyEnvelopeSchema } from '@plugboard/contracts';
-import { backendReachable, freePort, testBackends, uniqueName, waitFor } from '@plugboard/testing';
+import { freePort, testBackends, uniqueName, waitFor } from '@plugboard/testing';
 import { JSONCodec, connect } from 'nats';
-import { buildOnce } from './support/build';
+import { buildWhenReachable } from './support/build';
 import { type IsolatedBackends, isolateBackends } from './support/isolated-backends';
 import { ServiceProcess, getJson, killAll, startService } from './support/service-process';
+import { healthOk, waitForServices } from './support/services-up';
 
 const SERVICES = ['gateway', 'session-worker', 'media-service', 'infra-admin'] as const;
 type Service = (typeof SERVICES)[number];
@@ -24,7 +25,7 @@ const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(2);
 
 // The four services as separate processes over the shared NATS and Redis, as docker-compose runs them.
 describe('distributed mode (four processes on NATS + BullMQ + PostgreSQL)', () => {
-  // Probed in beforeAll: skip when a backend is down, fail under CI=true (backendReachable throws).
+  // Probed in beforeAll: skip when a backend is down, fail under CI=true (buildWhenReachable throws).
   let reachable = false;
   const running = new Map<Service, ServiceProcess>();
   const all: ServiceProcess[] = [];
@@ -46,12 +47,8 @@ describe('distributed mode (four processes on NATS + BullMQ + PostgreSQL)', () =
   const health = () => getJson<Summary>(`${base}/health`);
 
   beforeAll(async () => {
-    reachable =
-      (await backendReachable('NATS', testBackends.natsUrl)) &&
-      (await backendReachable('Redis', testBackends.redisUrl)) &&
-      (await backendReachable('PostgreSQL', testBackends.databaseUrl));
+    reachable = await buildWhenReachable('NATS', 'Redis', 'PostgreSQL');
     if (!reachable) return;
-    await buildOnce();
     // Isolates this run's subjects, events stream, queues and tables from anything else on the shared servers.
     backends = await isolateBackends({ tag, queue: 'bullmq', database: 'pb_distributed_test' });
     cwd = mkdtempSync(join(tmpdir(), 'pb-distributed-'));
@@ -67,15 +64,8 @@ describe('distributed mode (four processes on NATS + BullMQ + PostgreSQL)', () =
     base = `http://127.0.0.1:${ports.gateway}`;
     const started = Date.now();
     for (const service of SERVICES) start(service);
-    await waitFor(
-      'GET /health = ok',
-      async () => {
-        for (const p of running.values()) if (p.child.exitCode !== null) throw new Error(`${p.name} exited:\n${p.output()}`);
-        return (await health()).body.status === 'ok';
-      },
-      // Four Node processes booting at once on a loaded 2-core machine can take a while.
-      { timeoutMs: 60_000, intervalMs: 250 },
-    );
+    // Four Node processes booting at once on a loaded 2-core machine can take a while.
+    await waitForServices('GET /health = ok', running.values(), () => healthOk(base), { timeoutMs: 60_000 });
     console.log(`distributed: spawn of four processes to /health ok in ${seconds(started)} s`);
   }, 180_000);
 

@@ -1,9 +1,10 @@
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitFor } from '@plugboard/testing';
+import { freePort } from '@plugboard/testing';
 import { buildOnce } from './support/build';
 import { ServiceProcess, getJson, killAll, startService } from './support/service-process';
+import { waitForServices } from './support/services-up';
 
 const SERVICES = ['gateway', 'session-worker', 'media-service', 'infra-admin'];
 
@@ -34,10 +35,10 @@ describe('embedded mode (npm start)', () => {
     const started = Date.now();
     embedded = startService('embedded', { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, HEALTH_TIMEOUT_MS: '300' }, cwd);
     processes.push(embedded);
-    await waitFor(
+    await waitForServices(
       'GET /health = ok with all four services',
+      [embedded],
       async () => {
-        if (embedded.child.exitCode !== null) throw new Error(`embedded exited early:\n${embedded.output()}`);
         const { body } = await getJson<Summary>(`${base}/health`);
         return body.status === 'ok' && SERVICES.every((s) => body.services[s] === 'up');
       },

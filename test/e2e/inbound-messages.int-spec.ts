@@ -8,7 +8,7 @@ import { MediaServiceModule } from '@plugboard/media-service';
 import { type BusPort, createBus, createQueue } from '@plugboard/messaging';
 import { MediaStreamsSwitch, type ServiceHandle, bootstrapService, createServiceLogger } from '@plugboard/service-kit';
 import { SessionWorkerModule } from '@plugboard/session-worker';
-import { type TestDatabase, backendReachable, createTestDatabase, freePort, testBackends, uniqueName, waitFor } from '@plugboard/testing';
+import { type TestDatabase, backendReachable, createTestDatabase, freePort, postgresEnv, testBackends, uniqueName, waitFor } from '@plugboard/testing';
 import type { EngineEvent } from '../../services/session-worker/src/engine/engine.port';
 import { SessionSupervisor } from '../../services/session-worker/src/sessions/session-supervisor';
 
@@ -215,14 +215,6 @@ describe('inbound messages on PostgreSQL, media over the media-service HTTP port
   inboundScenario('http', async () => {
     if (!reachable) return null;
     database = await createTestDatabase({ prefix: 'plugboard_test_inbound' });
-    const db = database.config;
-    return {
-      DATABASE_TYPE: 'postgres',
-      DATABASE_HOST: db.DATABASE_HOST ?? '127.0.0.1',
-      DATABASE_PORT: String(db.DATABASE_PORT),
-      DATABASE_USERNAME: db.DATABASE_USERNAME ?? 'postgres',
-      ...(db.DATABASE_PASSWORD ? { DATABASE_PASSWORD: db.DATABASE_PASSWORD } : {}),
-      DATABASE_NAME: db.DATABASE_NAME,
-    };
+    return postgresEnv(database.config);
   });
 });

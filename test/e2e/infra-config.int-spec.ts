@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { type TestDatabase, backendReachable, createTestDatabase, freePort, testBackends, waitFor } from '@plugboard/testing';
 import { buildOnce } from './support/build';
 import { ServiceProcess, getJson, killAll, startService } from './support/service-process';
+import { waitForServices } from './support/services-up';
+import { call as callWithKey } from './support/sessions-http';
 
 const ADMIN_KEY = 'pb_test-infra-config-admin-master-key';
 const SERVICES = ['gateway', 'session-worker', 'media-service', 'infra-admin'];
@@ -22,22 +24,12 @@ describe('infra config and restart (embedded, npm start)', () => {
   let generatedFile: string;
   const keys: Record<'viewer' | 'operator', string> = { viewer: '', operator: '' };
 
-  const call = async (method: string, path: string, body?: unknown, key = ADMIN_KEY) => {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(15_000),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
-  };
+  const call = (method: string, path: string, body?: unknown, key = ADMIN_KEY) => callWithKey(base, key, method, path, { body });
   const databasePlugs = async () => {
     const { body } = await getJson<Infra>(`${base}/api/infra/status`, { 'x-api-key': ADMIN_KEY });
     return SERVICES.map((service) => body.services[service]?.instances[0]?.sockets.find((s) => s.socket === 'database')?.plug ?? 'missing');
   };
   const healthy = async () => {
-    if (embedded.child.exitCode !== null) throw new Error(`embedded exited:\n${embedded.output()}`);
     const { body } = await getJson<{ status: string; services: Record<string, string> }>(`${base}/health`);
     return body.status === 'ok' && SERVICES.every((s) => body.services[s] === 'up');
   };
@@ -58,7 +50,7 @@ describe('infra config and restart (embedded, npm start)', () => {
       cwd,
     );
     processes.push(embedded);
-    await waitFor('GET /health = ok', healthy, { timeoutMs: 30_000, intervalMs: 200 });
+    await waitForServices('GET /health = ok', [embedded], healthy, { timeoutMs: 30_000, intervalMs: 200 });
     for (const role of ['viewer', 'operator'] as const) {
       const created = await call('POST', '/api/keys', { name: role, role });
       expect(created.status).toBe(201);
@@ -134,7 +126,7 @@ describe('infra config and restart (embedded, npm start)', () => {
     expect(restart.body).toMatchObject({ orchestrator: 'none', services: SERVICES });
 
     await waitFor('all four services on PostgreSQL', async () => (await databasePlugs()).every((plug) => plug === 'postgres'), { timeoutMs: 60_000, intervalMs: 250 });
-    await waitFor('GET /health = ok after the restart', healthy, { timeoutMs: 30_000, intervalMs: 200 });
+    await waitForServices('GET /health = ok after the restart', [embedded], healthy, { timeoutMs: 30_000, intervalMs: 200 });
     expect(embedded.child.exitCode).toBeNull();
     expect(embedded.child.pid).toBe(pid);
     expect(embedded.output()).toContain('restarting in place');

@@ -1,9 +1,10 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitFor } from '@plugboard/testing';
+import { freePort } from '@plugboard/testing';
 import { buildOnce } from './support/build';
 import { type ServiceProcess, getJson, killAll, startService } from './support/service-process';
+import { waitForServices } from './support/services-up';
 
 const SECRETS = {
   METRICS_TOKEN: 'metrics-token-of-the-log-secrets-run',
@@ -22,14 +23,7 @@ describe('embedded mode logs no secret but the admin key it generated, once', ()
   const boot = async () => {
     const embedded = startService('embedded', { ...SECRETS, PORT: base.split(':')[2], HOST: '127.0.0.1', DATA_DIR: join(cwd, 'data'), LOG_LEVEL: 'debug', HEALTH_TIMEOUT_MS: '300' }, cwd);
     processes.push(embedded);
-    await waitFor(
-      'GET /health/ready = 200',
-      async () => {
-        if (embedded.child.exitCode !== null) throw new Error(`embedded exited early:\n${embedded.output()}`);
-        return (await getJson(`${base}/health/ready`)).status === 200;
-      },
-      { timeoutMs: 60_000, intervalMs: 200 },
-    );
+    await waitForServices('GET /health/ready = 200', [embedded], async () => (await getJson(`${base}/health/ready`)).status === 200, { timeoutMs: 60_000, intervalMs: 200 });
     return embedded;
   };
 

@@ -1,11 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type S3ServerHandle, backendReachable, freePort, startS3Server, testBackends, uniqueName, waitFor } from '@plugboard/testing';
-import { buildOnce } from './support/build';
-import { type IsolatedBackends, isolateBackends } from './support/isolated-backends';
-import { ServiceProcess, getJson, killAll, startService } from './support/service-process';
+import { type S3ServerHandle, startS3Server, uniqueName, waitFor } from '@plugboard/testing';
+import { buildWhenReachable } from './support/build';
+import { type MediaStack, startMediaStack } from './support/media-stack';
+import { getJson } from './support/service-process';
 
 const KiB = 1024;
 const UNREACHABLE = 'NATS or PostgreSQL unreachable';
@@ -32,31 +31,13 @@ interface Stored {
 // the media files move local → S3 (s3rver) → local, with a media-service killed mid-way.
 describe('storage migration through the gateway (separate processes)', () => {
   let reachable = false;
-  const all: ServiceProcess[] = [];
-  let media: ServiceProcess | undefined;
-  const tag = uniqueName('pbmig').replace(/-/g, '_');
-  const adminKey = `pb_${tag}_admin-key-for-this-run`;
-  const auth = { 'x-api-key': adminKey };
-  let env: Record<string, string>;
-  let cwd: string;
-  let base: string;
-  let mediaPort: number;
-  let localRoot: string;
-  let backends: IsolatedBackends | undefined;
+  let stack: MediaStack | undefined;
   let s3: S3ServerHandle | undefined;
-
-  const startMedia = async () => {
-    media?.kill('SIGKILL');
-    if (media) await media.exited;
-    media = startService('media-service', { ...env, HTTP_PORT: String(mediaPort) }, cwd);
-    all.push(media);
-    const started = media;
-    await waitFor('media-service ready', async () => {
-      if (started.child.exitCode !== null) throw new Error(`media-service exited:\n${started.output()}`);
-      return (await getJson(`http://127.0.0.1:${mediaPort}/health/live`)).status === 200;
-    }, { timeoutMs: 60_000, intervalMs: 200 });
-    await waitFor('migration route answers', async () => (await getJson(`${base}/api/infra/storage/migrate`, auth)).status === 200, { timeoutMs: 30_000, intervalMs: 200 });
-  };
+  const tag = uniqueName('pbmig').replace(/-/g, '_');
+  let base: string;
+  let auth: MediaStack['auth'];
+  let cwd: string;
+  let localRoot: string;
 
   const progress = async () => (await getJson<Status>(`${base}/api/infra/storage/migrate`, auth)).body;
   const migrate = (to: string) => fetch(`${base}/api/infra/storage/migrate`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ to }) });
@@ -70,39 +51,23 @@ describe('storage migration through the gateway (separate processes)', () => {
   const generated = () => readFileSync(join(cwd, 'data', '.env.generated'), 'utf8');
 
   beforeAll(async () => {
-    reachable = (await backendReachable('NATS', testBackends.natsUrl)) && (await backendReachable('PostgreSQL', testBackends.databaseUrl));
+    reachable = await buildWhenReachable('NATS', 'PostgreSQL');
     if (!reachable) return;
-    await buildOnce();
-    backends = await isolateBackends({ tag, database: 'pb_migrate_test' });
     s3 = await startS3Server();
-    cwd = mkdtempSync(join(tmpdir(), 'pb-migrate-'));
-    localRoot = join(cwd, 'media-local');
-    mediaPort = await freePort();
-    env = {
-      ...backends.env,
-      HOST: '127.0.0.1',
-      DATA_DIR: join(cwd, 'data'),
-      API_MASTER_KEY: adminKey,
-      MEDIA_SERVICE_URL: `http://127.0.0.1:${mediaPort}`,
-      INTERNAL_TOKEN: `${tag}-internal-token`,
+    stack = await startMediaStack({
+      tag,
+      database: 'pb_migrate_test',
+      readyRoute: '/api/infra/storage/migrate',
       // No STORAGE_TYPE here: it starts as `local` and later comes from <DATA_DIR>/.env.generated.
-      STORAGE_LOCAL_PATH: localRoot,
-      S3_ENDPOINT: s3.endpoint,
-      S3_BUCKET: 'pb-migrate-e2e',
-      S3_ACCESS_KEY_ID: s3.accessKey,
-      S3_SECRET_ACCESS_KEY: s3.secretKey,
-    };
-    const gatewayPort = await freePort();
-    base = `http://127.0.0.1:${gatewayPort}`;
-    all.push(startService('infra-admin', { ...env, HTTP_PORT: String(await freePort()) }, cwd));
-    all.push(startService('gateway', { ...env, PORT: String(gatewayPort) }, cwd));
-    await startMedia();
+      env: { S3_ENDPOINT: s3.endpoint, S3_BUCKET: 'pb-migrate-e2e', S3_ACCESS_KEY_ID: s3.accessKey, S3_SECRET_ACCESS_KEY: s3.secretKey },
+    });
+    ({ base, auth, cwd } = stack);
+    localRoot = join(cwd, 'media-local');
   }, 240_000);
 
   afterAll(async () => {
-    await killAll(all);
+    await stack?.close();
     await s3?.dispose();
-    await backends?.cleanup();
   });
 
   it('moves every file local → S3 (resuming after a kill) and back, keys, sizes and sha256s identical', async ({ skip }) => {
@@ -135,12 +100,12 @@ describe('storage migration through the gateway (separate processes)', () => {
     expect((await migrate('s3')).status).toBe(202);
     let atKill: Status | undefined;
     await waitFor('some objects copied', async () => (atKill = await progress()).copied >= 5, { timeoutMs: 30_000, intervalMs: 10 });
-    media!.kill('SIGKILL');
-    await media!.exited;
+    stack!.media().kill('SIGKILL');
+    await stack!.media().exited;
     expect(atKill!.state).toBe('running');
     expect(atKill!.verified).toBeLessThan(OBJECTS);
     expect(existsSync(join(cwd, 'data', '.env.generated'))).toBe(false);
-    await startMedia();
+    await stack!.restartMedia();
     expect((await progress()).state).toBe('idle');
     for (const object of stored.slice(0, 3)) expect(existsSync(join(localRoot, object.key))).toBe(true);
 
@@ -161,7 +126,7 @@ describe('storage migration through the gateway (separate processes)', () => {
     await expectDownloads(stored);
 
     // A restart keeps S3 (from .env.generated): the late file is there, and s3 is the plug in use.
-    await startMedia();
+    await stack!.restartMedia();
     await expectDownloads(stored);
     expect((await migrate('s3')).status).toBe(409);
 

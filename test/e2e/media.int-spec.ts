@@ -1,15 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { type S3ServerHandle, backendReachable, freePort, startS3Server, testBackends, uniqueName, waitFor } from '@plugboard/testing';
+import { type S3ServerHandle, startS3Server, uniqueName, waitFor } from '@plugboard/testing';
 import { pack } from 'tar-stream';
-import { buildOnce } from './support/build';
-import { type IsolatedBackends, isolateBackends } from './support/isolated-backends';
-import { ServiceProcess, getJson, killAll, startService } from './support/service-process';
+import { buildWhenReachable } from './support/build';
+import { type MediaStack, startMediaStack } from './support/media-stack';
+import { getJson } from './support/service-process';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -25,64 +24,27 @@ interface Manifest {
 // Gateway + media-service (+ infra-admin for PostgreSQL migrations) as separate processes over NATS.
 describe('media through the gateway (separate processes)', () => {
   let reachable = false;
-  const all: ServiceProcess[] = [];
-  let media: ServiceProcess | undefined;
-  const tag = uniqueName('pbmedia').replace(/-/g, '_');
-  const adminKey = `pb_${tag}_admin-key-for-this-run`;
-  let env: Record<string, string>;
-  let cwd: string;
-  let base: string;
-  let mediaPort: number;
-  let backends: IsolatedBackends | undefined;
+  let stack: MediaStack | undefined;
   let s3: S3ServerHandle | undefined;
-  const auth = { 'x-api-key': adminKey };
-
-  const startMedia = async (extra: Record<string, string>) => {
-    media?.kill('SIGKILL');
-    if (media) await media.exited;
-    media = startService('media-service', { ...env, HTTP_PORT: String(mediaPort), ...extra }, cwd);
-    all.push(media);
-    const started = media;
-    await waitFor('media-service ready', async () => {
-      if (started.child.exitCode !== null) throw new Error(`media-service exited:\n${started.output()}`);
-      return (await getJson(`http://127.0.0.1:${mediaPort}/health/live`)).status === 200;
-    }, { timeoutMs: 60_000, intervalMs: 200 });
-    await waitFor('media routes answer', async () => (await getJson(`${base}/api/media`, auth)).status === 200, { timeoutMs: 30_000, intervalMs: 200 });
-  };
+  const tag = uniqueName('pbmedia').replace(/-/g, '_');
+  let base: string;
+  let auth: MediaStack['auth'];
 
   beforeAll(async () => {
-    reachable = (await backendReachable('NATS', testBackends.natsUrl)) && (await backendReachable('PostgreSQL', testBackends.databaseUrl));
+    reachable = await buildWhenReachable('NATS', 'PostgreSQL');
     if (!reachable) return;
-    await buildOnce();
-    backends = await isolateBackends({ tag, database: 'pb_media_test' });
-    cwd = mkdtempSync(join(tmpdir(), 'pb-media-'));
-    mediaPort = await freePort();
-    env = {
-      ...backends.env,
-      HOST: '127.0.0.1',
-      DATA_DIR: join(cwd, 'data'),
-      API_MASTER_KEY: adminKey,
-      MEDIA_SERVICE_URL: `http://127.0.0.1:${mediaPort}`,
-      INTERNAL_TOKEN: `${tag}-internal-token`,
-      MEDIA_MAX_BYTES: String(CAP),
-      STORAGE_LOCAL_PATH: join(cwd, 'media-local'),
-    };
-    const gatewayPort = await freePort();
-    base = `http://127.0.0.1:${gatewayPort}`;
-    all.push(startService('infra-admin', { ...env, HTTP_PORT: String(await freePort()) }, cwd));
-    all.push(startService('gateway', { ...env, PORT: String(gatewayPort) }, cwd));
-    await startMedia({});
+    stack = await startMediaStack({ tag, database: 'pb_media_test', readyRoute: '/api/media', env: { MEDIA_MAX_BYTES: String(CAP) } });
+    ({ base, auth } = stack);
   }, 240_000);
 
   afterAll(async () => {
-    await killAll(all);
+    await stack?.close();
     await s3?.dispose();
-    await backends?.cleanup();
   });
 
   it('streams a 1 GiB upload and download with flat memory in the media-service, sha256 intact', async ({ skip }) => {
     skip(!reachable, UNREACHABLE);
-    const pid = media!.child.pid!;
+    const pid = stack!.media().child.pid!;
     const baseline = rssBytes(pid);
     let peak = baseline;
     const poll = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 20);
@@ -213,7 +175,7 @@ describe('media through the gateway (separate processes)', () => {
       S3_SECRET_ACCESS_KEY: s3.secretKey,
       S3_REPROBE_INTERVAL_MS: '300',
     };
-    await startMedia(s3Env);
+    await stack!.restartMedia(s3Env);
     const intoS3 = await fetch(`${base}/api/infra/storage/import`, { method: 'POST', headers: { ...auth, 'content-type': 'application/gzip' }, body: fromLocal });
     expect(await intoS3.json()).toMatchObject({ imported: original.length, skipped: 0, failed: 0 });
     const fromS3 = await exportArchive();
@@ -221,18 +183,18 @@ describe('media through the gateway (separate processes)', () => {
 
     // S3 outage: files socket down in health, uploads 503, back up without restarting the media-service.
     await s3.stop();
-    const ready = `http://127.0.0.1:${mediaPort}/health/ready`;
+    const ready = `${stack!.mediaBase}/health/ready`;
     await waitFor('files socket down', async () => (await getJson(ready)).status === 503, { timeoutMs: 15_000, intervalMs: 200 });
     const refused = await fetch(`${base}/api/media`, { method: 'POST', headers: { ...auth, 'content-type': 'text/plain' }, body: 'during outage' });
     expect(refused.status).toBe(503);
     expect(await refused.json()).toMatchObject({ error: { code: 'STORAGE_UNAVAILABLE' } });
-    const pid = media!.child.pid;
+    const pid = stack!.media().child.pid;
     await s3.restart();
     await waitFor('files socket up again', async () => (await getJson(ready)).status === 200, { timeoutMs: 15_000, intervalMs: 200 });
-    expect(media!.child.pid).toBe(pid);
+    expect(stack!.media().child.pid).toBe(pid);
 
     await deleteAllRows();
-    await startMedia({ STORAGE_LOCAL_PATH: join(cwd, 'media-local-2') });
+    await stack!.restartMedia({ STORAGE_LOCAL_PATH: join(stack!.cwd, 'media-local-2') });
     const back = await fetch(`${base}/api/infra/storage/import`, { method: 'POST', headers: { ...auth, 'content-type': 'application/gzip' }, body: fromS3 });
     expect(await back.json()).toMatchObject({ imported: original.length });
     expect(sorted(manifestOf(await exportArchive()))).toEqual(original);

@@ -4,22 +4,12 @@ import { QueueName } from '@plugboard/contracts';
 import { backendReachable, testBackends, uniqueName } from '@plugboard/testing';
 import { type IsolatedBackends, isolateBackends } from './support/isolated-backends';
 import { GATEWAY_KEY, type GatewayStack, seedSession, startGatewayStack } from './support/gateway-stack';
+import { type CallOptions, type HttpReply, call } from './support/sessions-http';
 
-interface Reply {
-  status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
+type Reply = HttpReply<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-async function http(stack: GatewayStack, method: string, path: string, options: { body?: unknown; raw?: string; headers?: Record<string, string>; key?: string } = {}): Promise<Reply> {
-  const hasBody = options.body !== undefined || options.raw !== undefined;
-  const response = await fetch(`${stack.base}${path}`, {
-    method,
-    headers: { 'x-api-key': options.key ?? GATEWAY_KEY, ...(hasBody ? { 'content-type': 'application/json' } : {}), ...options.headers },
-    body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
-    signal: AbortSignal.timeout(20_000),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+function http(stack: GatewayStack, method: string, path: string, options: CallOptions & { key?: string } = {}): Promise<Reply> {
+  return call(stack.base, options.key ?? GATEWAY_KEY, method, path, { timeoutMs: 20_000, ...options });
 }
 
 const text = (to: string, body = 'hello') => ({ to, type: 'text', text: body });

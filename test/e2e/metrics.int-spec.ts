@@ -1,11 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backendReachable, freePort, testBackends, uniqueName, waitFor } from '@plugboard/testing';
+import { freePort, uniqueName, waitFor } from '@plugboard/testing';
 import { type MetricFamily, parsePrometheusText, sampleValue } from '../../libs/service-kit/src/metrics/__tests__/prometheus-text.parser';
-import { buildOnce } from './support/build';
+import { buildOnce, buildWhenReachable } from './support/build';
 import { type IsolatedBackends, isolateBackends } from './support/isolated-backends';
 import { ServiceProcess, getJson, killAll, startService } from './support/service-process';
+import { healthOk, waitForServices } from './support/services-up';
 import { call } from './support/sessions-http';
 
 const SERVICES = ['gateway', 'session-worker', 'media-service', 'infra-admin'] as const;
@@ -55,12 +56,8 @@ describe('GET /metrics of each service run alone (NATS + BullMQ + PostgreSQL)', 
   let backends: IsolatedBackends | undefined;
 
   beforeAll(async () => {
-    reachable =
-      (await backendReachable('NATS', testBackends.natsUrl)) &&
-      (await backendReachable('Redis', testBackends.redisUrl)) &&
-      (await backendReachable('PostgreSQL', testBackends.databaseUrl));
+    reachable = await buildWhenReachable('NATS', 'Redis', 'PostgreSQL');
     if (!reachable) return;
-    await buildOnce();
     backends = await isolateBackends({ tag, queue: 'bullmq', database: 'pb_metrics_test' });
     const cwd = mkdtempSync(join(tmpdir(), 'pb-metrics-'));
     const env: Record<string, string> = {
@@ -82,14 +79,7 @@ describe('GET /metrics of each service run alone (NATS + BullMQ + PostgreSQL)', 
       bases[service] = `http://127.0.0.1:${port}`;
       processes.push(startService(service, { ...env, [service === 'gateway' ? 'PORT' : 'HTTP_PORT']: String(port) }, cwd));
     }
-    await waitFor(
-      'GET /health = ok',
-      async () => {
-        for (const p of processes) if (p.child.exitCode !== null) throw new Error(`${p.name} exited:\n${p.output()}`);
-        return (await getJson<{ status: string }>(`${bases.gateway}/health`)).body.status === 'ok';
-      },
-      { timeoutMs: 60_000, intervalMs: 250 },
-    );
+    await waitForServices('GET /health = ok', processes, () => healthOk(bases.gateway), { timeoutMs: 60_000 });
   }, 180_000);
 
   afterAll(async () => {
@@ -157,14 +147,7 @@ describe('GET /metrics in embedded mode', () => {
     base = `http://127.0.0.1:${port}`;
     const embedded = startService('embedded', { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: join(cwd, 'data'), HEALTH_TIMEOUT_MS: '300' }, cwd);
     processes.push(embedded);
-    await waitFor(
-      'GET /health = ok',
-      async () => {
-        if (embedded.child.exitCode !== null) throw new Error(`embedded exited early:\n${embedded.output()}`);
-        return (await getJson<{ status: string }>(`${base}/health`)).body.status === 'ok';
-      },
-      { timeoutMs: 30_000, intervalMs: 200 },
-    );
+    await waitForServices('GET /health = ok', [embedded], () => healthOk(base), { timeoutMs: 30_000, intervalMs: 200 });
   }, 180_000);
 
   afterAll(() => killAll(processes));

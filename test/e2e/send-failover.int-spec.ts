@@ -1,5 +1,5 @@
-import { backendReachable, testBackends, uniqueName, waitFor } from '@plugboard/testing';
-import { buildOnce } from './support/build';
+import { uniqueName, waitFor } from '@plugboard/testing';
+import { buildWhenReachable } from './support/build';
 import { chatOf, textOf } from './support/chat-traffic';
 import { type SendStack, startSendStack } from './support/send-stack';
 
@@ -30,12 +30,8 @@ describe('a bulk send survives the SIGKILL of its session-worker (PostgreSQL + R
     Number((await stack!.sql<{ n: string }>(`select count(*) as n from simulator_messages where session_id = ? and direction = 'out'`, [sessionId]))[0].n);
 
   beforeAll(async () => {
-    reachable =
-      (await backendReachable('NATS', testBackends.natsUrl)) &&
-      (await backendReachable('Redis', testBackends.redisUrl)) &&
-      (await backendReachable('PostgreSQL', testBackends.databaseUrl));
+    reachable = await buildWhenReachable('NATS', 'Redis', 'PostgreSQL');
     if (!reachable) return;
-    await buildOnce();
     stack = await startSendStack({
       tag,
       database: 'pb_send_failover_test',

@@ -1,5 +1,5 @@
-import { backendReachable, testBackends, uniqueName, waitFor } from '@plugboard/testing';
-import { buildOnce } from './support/build';
+import { testBackends, uniqueName, waitFor } from '@plugboard/testing';
+import { buildWhenReachable } from './support/build';
 import { type Accepted, chatOf, indexOf, sendTraffic } from './support/chat-traffic';
 import { type EventSubscriber, type SeenEvent, subscribeEvents } from './support/event-subscriber';
 import { type SendStack, startSendStack } from './support/send-stack';
@@ -55,12 +55,8 @@ describe('sending end to end: HTTP → queue → lease owner → simulator → r
     });
 
   beforeAll(async () => {
-    reachable =
-      (await backendReachable('NATS', testBackends.natsUrl)) &&
-      (await backendReachable('Redis', testBackends.redisUrl)) &&
-      (await backendReachable('PostgreSQL', testBackends.databaseUrl));
+    reachable = await buildWhenReachable('NATS', 'Redis', 'PostgreSQL');
     if (!reachable) return;
-    await buildOnce();
     stack = await startSendStack({ tag, database: 'pb_send_pipeline_test', workers: ['worker-a', 'worker-b'] });
   }, 240_000);
 

@@ -1,21 +1,11 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { backendReachable, freePort, testBackends, uniqueName, waitFor } from '@plugboard/testing';
-import { buildOnce } from './support/build';
-import { type IsolatedBackends, isolateBackends } from './support/isolated-backends';
-import { ServiceProcess, getJson, killAll, startService } from './support/service-process';
+import { uniqueName, waitFor } from '@plugboard/testing';
+import { buildWhenReachable } from './support/build';
+import { LEASE_WORKERS as WORKERS, startLeaseStack, waitSpread, waitTakenOver } from './support/lease-stack';
+import type { ProcessStack } from './support/process-stack';
 import { call } from './support/sessions-http';
 
 const TTL_MS = 3_000;
 const SESSIONS = 20;
-const WORKERS = ['worker-a', 'worker-b'] as const;
-
-interface View {
-  id: string;
-  status: string;
-  owner: string | null;
-}
 
 interface Interval {
   worker: string;
@@ -50,59 +40,19 @@ function engineIntervals(outputs: Record<string, string>, endOf: Record<string, 
 // Two session-workers share 20 sessions through leases; one is SIGKILLed and the other takes over.
 describe('session failover between two session-workers (NATS + PostgreSQL)', () => {
   let reachable = false;
-  const processes: ServiceProcess[] = [];
-  const workers = new Map<string, ServiceProcess>();
+  let stack: ProcessStack | undefined;
   const tag = uniqueName('pbfail').replace(/-/g, '_');
-  const key = `pb_${tag}_admin-key-of-this-run`;
-  let base: string;
-  let backends: IsolatedBackends | undefined;
 
-  const http = (method: string, path: string, body?: unknown) => call(base, key, method, path, body === undefined ? {} : { body });
-  const list = async () => (await http('GET', '/api/sessions')).body.sessions as View[];
+  const http = (method: string, path: string, body?: unknown) => call(stack!.base, stack!.key, method, path, body === undefined ? {} : { body });
 
   beforeAll(async () => {
-    reachable =
-      (await backendReachable('NATS', testBackends.natsUrl)) && (await backendReachable('PostgreSQL', testBackends.databaseUrl));
+    reachable = await buildWhenReachable('NATS', 'PostgreSQL');
     if (!reachable) return;
-    await buildOnce();
-    backends = await isolateBackends({ tag, queue: 'memory', database: 'pb_failover_test' });
-    const cwd = mkdtempSync(join(tmpdir(), 'pb-failover-'));
-    const env: Record<string, string> = {
-      ...backends.env,
-      HOST: '127.0.0.1',
-      DATA_DIR: join(cwd, 'data'),
-      API_MASTER_KEY: key,
-      ENGINE_TYPE: 'simulator',
-      SIMULATOR_AUTO_PAIR_MS: '200',
-      SIMULATOR_QR_ROTATE_MS: '60000',
-      SESSION_LEASE_TTL_MS: String(TTL_MS),
-      SESSION_START_STAGGER_MS: '20',
-      HEALTH_TIMEOUT_MS: '500',
-      EXPECTED_SERVICES: 'gateway,session-worker,infra-admin',
-    };
-    const gatewayPort = await freePort();
-    base = `http://127.0.0.1:${gatewayPort}`;
-    processes.push(startService('infra-admin', { ...env, HTTP_PORT: String(await freePort()) }, cwd));
-    for (const id of WORKERS) {
-      const worker = startService('session-worker', { ...env, INSTANCE_ID: id, HTTP_PORT: String(await freePort()) }, cwd);
-      workers.set(id, worker);
-      processes.push(worker);
-    }
-    processes.push(startService('gateway', { ...env, PORT: String(gatewayPort) }, cwd));
-    await waitFor(
-      'both workers answering health',
-      async () => {
-        for (const p of processes) if (p.child.exitCode !== null) throw new Error(`${p.name} exited:\n${p.output()}`);
-        const infra = await getJson<{ services: Record<string, { instances: unknown[] }> }>(`${base}/api/infra/status`, { 'x-api-key': key });
-        return infra.body.services?.['session-worker']?.instances.length === 2;
-      },
-      { timeoutMs: 90_000, intervalMs: 250 },
-    );
+    stack = await startLeaseStack({ tag, database: 'pb_failover_test', ttlMs: TTL_MS });
   }, 240_000);
 
   afterAll(async () => {
-    await killAll(processes);
-    await backends?.cleanup();
+    await stack?.close();
   });
 
   it('moves every session of a SIGKILLed worker to the other within 2 × TTL, never running one on two workers at once', async ({ skip }) => {
@@ -112,32 +62,14 @@ describe('session failover between two session-workers (NATS + PostgreSQL)', () 
       expect(created.status, JSON.stringify(created.body)).toBe(201);
     }
     // Let a few sweeps run so both workers hold some of the sessions.
-    const spread = await waitFor(
-      `all ${SESSIONS} sessions ready`,
-      async () => {
-        const sessions = await list();
-        return sessions.length === SESSIONS && sessions.every((s) => s.status === 'ready' && s.owner) ? sessions : undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 200 },
-    );
-    const counts = Object.fromEntries(WORKERS.map((w) => [w, spread.filter((s) => s.owner === w).length]));
+    const { counts, busiest: victim, other: survivor, ofBusiest: moved } = await waitSpread(stack!, SESSIONS);
     console.log(`failover: sessions per worker before the kill: ${JSON.stringify(counts)}`);
-    const victim = counts['worker-a'] >= counts['worker-b'] ? 'worker-a' : 'worker-b';
-    const survivor = victim === 'worker-a' ? 'worker-b' : 'worker-a';
-    const moved = spread.filter((s) => s.owner === victim).map((s) => s.id);
     expect(moved.length).toBeGreaterThan(0);
 
     const killedAt = Date.now();
-    workers.get(victim)!.kill('SIGKILL');
-    await workers.get(victim)!.exited;
-    await waitFor(
-      `the ${moved.length} sessions of ${victim} ready on ${survivor}`,
-      async () => {
-        const sessions = new Map((await list()).map((s) => [s.id, s]));
-        return moved.every((id) => sessions.get(id)?.status === 'ready' && sessions.get(id)?.owner === survivor);
-      },
-      { timeoutMs: 6 * TTL_MS, intervalMs: 50 },
-    );
+    stack!.workers.get(victim)!.kill('SIGKILL');
+    await stack!.workers.get(victim)!.exited;
+    await waitTakenOver(stack!, moved, { from: victim, to: survivor, timeoutMs: 6 * TTL_MS, intervalMs: 50 });
     const takeoverMs = Date.now() - killedAt;
     console.log(`failover: ${moved.length} sessions ready on ${survivor} ${takeoverMs} ms after SIGKILL of ${victim} (TTL ${TTL_MS} ms)`);
     expect(takeoverMs).toBeLessThanOrEqual(2 * TTL_MS);
@@ -147,7 +79,7 @@ describe('session failover between two session-workers (NATS + PostgreSQL)', () 
     const intervals = await waitFor(
       `${survivor}'s engine start lines for the moved sessions`,
       () => {
-        const found = engineIntervals(Object.fromEntries(WORKERS.map((w) => [w, workers.get(w)!.output()])), endOf);
+        const found = engineIntervals(Object.fromEntries(WORKERS.map((w) => [w, stack!.workers.get(w)!.output()])), endOf);
         const tookOver = (id: string) => {
           const spans = found.get(id) ?? [];
           const victimGeneration = Math.max(...spans.filter((s) => s.worker === victim).map((s) => s.generation));

@@ -1,12 +1,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backendReachable, freePort, testBackends, uniqueName, waitFor } from '@plugboard/testing';
+import { freePort, testBackends, uniqueName, waitFor } from '@plugboard/testing';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
-import { buildOnce } from './support/build';
+import { buildWhenReachable } from './support/build';
 import { isolateBackends } from './support/isolated-backends';
 import { ServiceProcess, getJson, killAll, startService } from './support/service-process';
+import { waitForServices } from './support/services-up';
 import { type RecordedStatus, call, recordStatusEvents } from './support/sessions-http';
 
 interface Stack {
@@ -39,14 +40,14 @@ function baseEnv(isolation: Record<string, string>, cwd: string, key: string): R
 
 /** Waits for the stack; a stack that never comes up is torn down here, as afterAll never sees it. */
 async function waitHealthy(stack: Stack, services: string[]): Promise<void> {
-  await waitFor(
+  await waitForServices(
     `GET /health lists ${services.join(', ')} up`,
+    stack.processes,
     async () => {
-      for (const p of stack.processes) if (p.child.exitCode !== null) throw new Error(`${p.name} exited:\n${p.output()}`);
       const { body } = await getJson<{ services: Record<string, string> }>(`${stack.base}/health`);
       return services.every((s) => body.services?.[s] === 'up');
     },
-    { timeoutMs: 90_000, intervalMs: 250 },
+    { timeoutMs: 90_000 },
   ).catch(async (error: unknown) => {
     await killAll(stack.processes);
     await stack.cleanup();
@@ -185,8 +186,7 @@ function sessionLifecycleSuite(label: string, boot: () => Promise<Stack | undefi
 }
 
 sessionLifecycleSuite('sessions over HTTP: embedded process on SQLite', async () => {
-  if (!(await backendReachable('NATS', testBackends.natsUrl))) return undefined;
-  await buildOnce();
+  if (!(await buildWhenReachable('NATS'))) return undefined;
   const tag = uniqueName('pbsess').replace(/-/g, '_');
   const cwd = mkdtempSync(join(tmpdir(), 'pb-sessions-embedded-'));
   const port = await freePort();
@@ -199,12 +199,7 @@ sessionLifecycleSuite('sessions over HTTP: embedded process on SQLite', async ()
 });
 
 sessionLifecycleSuite('sessions over HTTP: separate processes on NATS + Redis + PostgreSQL', async () => {
-  const reachable =
-    (await backendReachable('NATS', testBackends.natsUrl)) &&
-    (await backendReachable('Redis', testBackends.redisUrl)) &&
-    (await backendReachable('PostgreSQL', testBackends.databaseUrl));
-  if (!reachable) return undefined;
-  await buildOnce();
+  if (!(await buildWhenReachable('NATS', 'Redis', 'PostgreSQL'))) return undefined;
   const tag = uniqueName('pbsessd').replace(/-/g, '_');
   const backends = await isolateBackends({ tag, queue: 'bullmq', redisCache: true, database: 'pb_sessions_test' });
   const cwd = mkdtempSync(join(tmpdir(), 'pb-sessions-distributed-'));

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { type IncomingMessage, type Server, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backendReachable, freePort, testBackends, uniqueName, waitFor } from '@plugboard/testing';
-import { buildOnce } from './support/build';
+import { freePort, uniqueName, waitFor } from '@plugboard/testing';
+import { buildWhenReachable } from './support/build';
 import { type IsolatedBackends, isolateBackends } from './support/isolated-backends';
 import { type ServiceProcess, killAll, startService } from './support/service-process';
+import { infraServices, waitForServices } from './support/services-up';
 import { call } from './support/sessions-http';
+import { WebhookReceiver } from './support/webhook-receiver';
 
 const UNREACHABLE = 'NATS, Redis or PostgreSQL unreachable';
 
@@ -21,33 +22,6 @@ interface LogLine {
   spanId?: string;
   requestId?: string;
   sessionId?: string;
-}
-
-interface Delivery {
-  traceparent?: string;
-  event: { id: string; type: string; sessionId: string; data: Record<string, unknown> };
-}
-
-/** Webhook receiver on 127.0.0.1: answers 200 and keeps each delivery with its `traceparent`. */
-class Receiver {
-  readonly deliveries: Delivery[] = [];
-  private server?: Server;
-
-  async start(port: number): Promise<void> {
-    this.server = createServer((req, res) => void this.handle(req).then(() => res.writeHead(200).end()));
-    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-
-  private async handle(req: IncomingMessage): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const traceparent = req.headers.traceparent;
-    this.deliveries.push({ traceparent: typeof traceparent === 'string' ? traceparent : undefined, event: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
-  }
 }
 
 /** Every JSON log line of a process; anything else it printed is returned apart. */
@@ -75,24 +49,18 @@ describe('one trace id follows a send through the logs of every service (NATS + 
   const adminKey = `pb_${tag}_admin-key-of-this-run`;
   const secrets = { METRICS_TOKEN: `metrics-token-${tag}`, DATABASE_PASSWORD: `db-password-${tag}` };
   const processes = new Map<string, ServiceProcess>();
-  const receiver = new Receiver();
+  // Answers 200 and keeps each delivery with its `traceparent`; the signatures are another suite's concern.
+  const receiver = new WebhookReceiver({ verifySignatures: false });
   let backends: IsolatedBackends | undefined;
   let base: string;
-  let receiverUrl: string;
 
   const http = (method: string, path: string, body?: unknown) => call(base, adminKey, method, path, body === undefined ? {} : { body });
 
   beforeAll(async () => {
-    reachable =
-      (await backendReachable('NATS', testBackends.natsUrl)) &&
-      (await backendReachable('Redis', testBackends.redisUrl)) &&
-      (await backendReachable('PostgreSQL', testBackends.databaseUrl));
+    reachable = await buildWhenReachable('NATS', 'Redis', 'PostgreSQL');
     if (!reachable) return;
-    await buildOnce();
     backends = await isolateBackends({ tag, queue: 'bullmq', database: 'pb_trace_logs_test' });
-    const receiverPort = await freePort();
-    await receiver.start(receiverPort);
-    receiverUrl = `http://127.0.0.1:${receiverPort}/hook`;
+    await receiver.start();
     const cwd = mkdtempSync(join(tmpdir(), 'pb-trace-logs-'));
     const env: Record<string, string> = {
       ...backends.env,
@@ -115,15 +83,14 @@ describe('one trace id follows a send through the logs of every service (NATS + 
     processes.set('infra-admin', startService('infra-admin', { ...env, HTTP_PORT: String(await freePort()) }, cwd));
     processes.set('session-worker', startService('session-worker', { ...env, HTTP_PORT: String(await freePort()) }, cwd));
     processes.set('gateway', startService('gateway', { ...env, PORT: String(gatewayPort) }, cwd));
-    await waitFor(
+    await waitForServices(
       'the three services answering health',
+      processes.values(),
       async () => {
-        for (const p of processes.values()) if (p.child.exitCode !== null) throw new Error(`${p.name} exited:\n${p.output()}`);
-        const infra = await http('GET', '/api/infra/status');
-        const services = (infra.body as { services?: Record<string, { instances: unknown[] }> })?.services ?? {};
+        const services = await infraServices(base, adminKey);
         return ['gateway', 'session-worker', 'infra-admin'].every((s) => (services[s]?.instances.length ?? 0) > 0);
       },
-      { timeoutMs: 90_000, intervalMs: 250 },
+      { timeoutMs: 90_000 },
     );
   }, 240_000);
 
@@ -141,7 +108,7 @@ describe('one trace id follows a send through the logs of every service (NATS + 
     const created = await http('POST', '/api/sessions', { name: `trace-${tag}` });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const sessionId = (created.body as { id: string }).id;
-    const hook = await http('POST', `/api/sessions/${sessionId}/webhooks`, { url: receiverUrl, events: ['session.status', 'message.sent'] });
+    const hook = await http('POST', `/api/sessions/${sessionId}/webhooks`, { url: receiver.url, events: ['session.status', 'message.sent'] });
     expect(hook.status, JSON.stringify(hook.body)).toBe(201);
     await waitFor(
       'the session ready',
@@ -169,7 +136,7 @@ describe('one trace id follows a send through the logs of every service (NATS + 
 
     const delivery = await waitFor(
       'the message.sent webhook',
-      () => receiver.deliveries.find((d) => d.event.type === 'message.sent' && d.event.data.messageId === messageId),
+      () => receiver.received.find((d) => d.event.type === 'message.sent' && d.event.data.messageId === messageId),
       { timeoutMs: 60_000, intervalMs: 100 },
     ).catch((error: unknown) => {
       throw new Error(`${error instanceof Error ? error.message : String(error)}\n${worker.output().slice(-4_000)}`);

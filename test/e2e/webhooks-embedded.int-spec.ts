@@ -1,16 +1,8 @@
-import { createHmac, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { type IncomingMessage, type Server, createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadConfig } from '@plugboard/config';
+import { randomUUID } from 'node:crypto';
 import { EVENT_ENVELOPE_VERSION, QueueName } from '@plugboard/contracts';
-import { Database } from '@plugboard/database';
-import { GatewayModule } from '@plugboard/gateway';
-import { type BusPort, type QueuePort, createBus, createQueue } from '@plugboard/messaging';
-import { type ServiceHandle, bootstrapService, createServiceLogger } from '@plugboard/service-kit';
-import { SessionWorkerModule } from '@plugboard/session-worker';
-import { freePort, waitFor } from '@plugboard/testing';
+import { waitFor } from '@plugboard/testing';
+import { type EmbeddedStack, STACK_KEY, startEmbeddedStack } from './support/embedded-stack';
+import { WebhookReceiver } from './support/webhook-receiver';
 
 const EVENTS = 400;
 const CONCURRENCY = 16;
@@ -22,115 +14,44 @@ const CONCURRENCY = 16;
 const ANSWER_DELAY_MS = 500;
 const WEBHOOK_TIMEOUT_MS = 1_000;
 const CLOSE_BUDGET_MS = 15_000;
-const KEY = 'pb_test-webhooks-embedded-master-key';
-
-/** Receiver on 127.0.0.1: verifies every signature, answers 200 after a short delay. */
-class Receiver {
-  /** webhook-id → 2xx answers given. */
-  readonly delivered = new Map<string, number>();
-  /** webhook-id → event ids seen with it (must be exactly one). */
-  readonly eventsById = new Map<string, Set<string>>();
-  readonly badSignatures: string[] = [];
-  secret = '';
-  url = '';
-  private server?: Server;
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => void this.handle(req).then((status) => res.writeHead(status).end()));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}/hook`;
-  }
-
-  async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-
-  private async handle(req: IncomingMessage): Promise<number> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
-    const id = String(req.headers['webhook-id']);
-    const timestamp = String(req.headers['webhook-timestamp']);
-    const key = Buffer.from(this.secret.slice('whsec_'.length), 'base64');
-    const expected = `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
-    if (!String(req.headers['webhook-signature']).split(' ').includes(expected)) {
-      this.badSignatures.push(id);
-      return 400;
-    }
-    const event = JSON.parse(body) as { id: string };
-    this.eventsById.set(id, (this.eventsById.get(id) ?? new Set()).add(event.id));
-    await new Promise((resolve) => setTimeout(resolve, ANSWER_DELAY_MS));
-    this.delivered.set(id, (this.delivered.get(id) ?? 0) + 1);
-    return 200;
-  }
-}
 
 // Gateway and session-worker in this process as `npm start` runs them: memory bus and queue, SQLite.
 describe('webhooks: embedded plugs (memory bus + memory queue + SQLite)', () => {
-  const receiver = new Receiver();
-  const handles: ServiceHandle[] = [];
-  let cwd: string;
-  let bus: BusPort;
-  let queue: QueuePort;
-  let database: Database;
-  let base: string;
+  // Verifies every signature, answers 200 after a short delay.
+  const receiver = new WebhookReceiver({ answer: () => new Promise<number>((resolve) => setTimeout(() => resolve(200), ANSWER_DELAY_MS)) });
+  let stack: EmbeddedStack;
   let closed = false;
 
   const closeStack = async () => {
     if (closed) return;
     closed = true;
-    for (const handle of handles) await handle.close();
-    await queue.close();
-    await database.close();
-    await bus.close();
+    await stack.close();
   };
 
   beforeAll(async () => {
     await receiver.start();
-    cwd = mkdtempSync(join(tmpdir(), 'pb-webhooks-embedded-'));
-    const config = loadConfig({
-      env: {
-        BUS_TYPE: 'memory',
-        QUEUE_TYPE: 'memory',
-        REDIS_ENABLED: 'false',
-        DATABASE_TYPE: 'sqlite',
-        DATA_DIR: join(cwd, 'data'),
-        HOST: '127.0.0.1',
-        PORT: String(await freePort()),
-        API_MASTER_KEY: KEY,
-        ENGINE_TYPE: 'simulator',
-        SESSION_START_STAGGER_MS: '0',
-        RATE_LIMIT_ENABLED: 'false',
-        SSRF_ALLOWED_HOSTS: '127.0.0.1',
-        WEBHOOK_CONCURRENCY: String(CONCURRENCY),
-        WEBHOOK_TIMEOUT_MS: String(WEBHOOK_TIMEOUT_MS),
-        LOG_LEVEL: 'error',
-      },
-      cwd,
+    stack = await startEmbeddedStack({
+      REDIS_ENABLED: 'false',
+      DATABASE_TYPE: 'sqlite',
+      RATE_LIMIT_ENABLED: 'false',
+      SSRF_ALLOWED_HOSTS: '127.0.0.1',
+      WEBHOOK_CONCURRENCY: String(CONCURRENCY),
+      WEBHOOK_TIMEOUT_MS: String(WEBHOOK_TIMEOUT_MS),
     });
-    const logger = createServiceLogger('webhooks-embedded', 'error');
-    bus = createBus(config, 'webhooks-embedded', logger);
-    queue = createQueue(config, logger);
-    database = await Database.create(config, { migrate: true, logger });
-    await database.start();
-    handles.push(await bootstrapService({ service: 'gateway', module: GatewayModule, config, bus, queue, database, listen: true, logger }));
-    handles.push(await bootstrapService({ service: 'session-worker', module: SessionWorkerModule, config, bus, queue, database, listen: false, logger }));
-    base = handles[0].url as string;
-    await database.connector.whenReady();
+    await stack.database.connector.whenReady();
   }, 60_000);
 
   afterAll(async () => {
     await closeStack().catch(() => undefined);
     await receiver.stop();
-    rmSync(cwd, { recursive: true, force: true });
   });
 
   it(`delivers ${EVENTS} events exactly once per webhook-id through a long backlog, then closes cleanly`, async () => {
+    const { bus, queue, database } = stack;
     const sessionId = (await database.sessions.create({ name: 'webhooks-embedded', engine: 'simulator' })).id;
-    const response = await fetch(`${base}/api/sessions/${sessionId}/webhooks`, {
+    const response = await fetch(`${stack.base}/api/sessions/${sessionId}/webhooks`, {
       method: 'POST',
-      headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+      headers: { 'x-api-key': STACK_KEY, 'content-type': 'application/json' },
       body: JSON.stringify({ url: receiver.url, events: ['message.received'] }),
       signal: AbortSignal.timeout(10_000),
     });

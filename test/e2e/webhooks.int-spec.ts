@@ -1,15 +1,16 @@
-import { createHmac } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { type IncomingMessage, type Server, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EVENT_ENVELOPE_VERSION, eventSubject } from '@plugboard/contracts';
 import { Database } from '@plugboard/database';
-import { backendReachable, freePort, testBackends, uniqueName, waitFor } from '@plugboard/testing';
+import { freePort, testBackends, uniqueName, waitFor } from '@plugboard/testing';
 import { JSONCodec, type NatsConnection, connect } from 'nats';
-import { buildOnce } from './support/build';
+import { buildWhenReachable } from './support/build';
 import { type IsolatedBackends, isolateBackends } from './support/isolated-backends';
 import { type ServiceProcess, killAll, startService } from './support/service-process';
+import { waitForServices } from './support/services-up';
+import { call } from './support/sessions-http';
+import { WebhookReceiver } from './support/webhook-receiver';
 
 const EVENTS = 500;
 const FAILURES_PER_DELIVERY = 2;
@@ -18,55 +19,14 @@ const FIRST_DELIVERIES_TIMEOUT_MS = 90_000;
 const ALL_DELIVERIES_TIMEOUT_MS = 180_000;
 const UNREACHABLE = 'NATS, Redis or PostgreSQL unreachable';
 
-/** Receiver on 127.0.0.1: verifies every signature, fails the first two tries of each delivery. */
-class Receiver {
-  readonly tries = new Map<string, number>();
-  /** webhook-id → event ids seen with it (must be exactly one). */
-  readonly eventsById = new Map<string, Set<string>>();
-  readonly delivered = new Map<string, number>();
-  readonly badSignatures: string[] = [];
-  secret = '';
-  private server?: Server;
-
-  async start(port: number): Promise<void> {
-    this.server = createServer((req, res) => void this.handle(req).then((status) => res.writeHead(status).end()));
-    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-
-  private async handle(req: IncomingMessage): Promise<number> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
-    const id = String(req.headers['webhook-id']);
-    const timestamp = String(req.headers['webhook-timestamp']);
-    const key = Buffer.from(this.secret.slice('whsec_'.length), 'base64');
-    const expected = `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
-    const offered = String(req.headers['webhook-signature']).split(' ');
-    if (!offered.includes(expected) || Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) {
-      this.badSignatures.push(id);
-      return 400;
-    }
-    const event = JSON.parse(body) as { id: string };
-    this.eventsById.set(id, (this.eventsById.get(id) ?? new Set()).add(event.id));
-    const tries = (this.tries.get(id) ?? 0) + 1;
-    this.tries.set(id, tries);
-    if (tries <= FAILURES_PER_DELIVERY) return 500;
-    this.delivered.set(id, (this.delivered.get(id) ?? 0) + 1);
-    return 200;
-  }
-}
-
 // The gateway alone as its own process on NATS + BullMQ + PostgreSQL, killed and restarted mid-stream.
 describe('webhooks: nothing lost across a gateway crash (NATS + BullMQ + PostgreSQL)', () => {
   let reachable = false;
   const tag = uniqueName('pbwh').replace(/-/g, '_');
   const adminKey = `pb_${tag}_admin-key-for-this-run`;
   const all: ServiceProcess[] = [];
-  const receiver = new Receiver();
+  // Verifies every signature and timestamp, fails the first two tries of each delivery.
+  const receiver = new WebhookReceiver({ toleranceSeconds: 300, answer: (_id, tries) => (tries <= FAILURES_PER_DELIVERY ? 500 : 200) });
   let backends: IsolatedBackends | undefined;
   let db: Database | undefined;
   let nc: NatsConnection | undefined;
@@ -74,40 +34,19 @@ describe('webhooks: nothing lost across a gateway crash (NATS + BullMQ + Postgre
   let cwd: string;
   let base: string;
   let sessionId: string;
-  let receiverUrl: string;
 
   const startGateway = () => {
     const child = startService('gateway', env, cwd);
     all.push(child);
     return child;
   };
-  const api = async <T>(method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: { 'x-api-key': adminKey, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-      signal: AbortSignal.timeout(10_000),
-    });
-    const text = await response.text();
-    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
-  };
+  const api = <T>(method: string, path: string, body?: unknown) => call<T>(base, adminKey, method, path, { body, timeoutMs: 10_000 });
   const waitReady = (gateway: ServiceProcess) =>
-    waitFor(
-      'the gateway to answer',
-      async () => {
-        if (gateway.child.exitCode !== null) throw new Error(`gateway exited:\n${gateway.output()}`);
-        return (await api('GET', `/api/sessions/${sessionId}/webhooks`)).status === 200;
-      },
-      { timeoutMs: 60_000, intervalMs: 250 },
-    );
+    waitForServices('the gateway to answer', [gateway], async () => (await api('GET', `/api/sessions/${sessionId}/webhooks`)).status === 200, { timeoutMs: 60_000 });
 
   beforeAll(async () => {
-    reachable =
-      (await backendReachable('NATS', testBackends.natsUrl)) &&
-      (await backendReachable('Redis', testBackends.redisUrl)) &&
-      (await backendReachable('PostgreSQL', testBackends.databaseUrl));
+    reachable = await buildWhenReachable('NATS', 'Redis', 'PostgreSQL');
     if (!reachable) return;
-    await buildOnce();
     backends = await isolateBackends({ tag, queue: 'bullmq', database: 'pb_webhooks_test' });
     // Migrations are infra-admin's job; here the test applies them, then writes the session row itself.
     db = await Database.create(backends.database!.config, { migrate: true });
@@ -115,9 +54,7 @@ describe('webhooks: nothing lost across a gateway crash (NATS + BullMQ + Postgre
     await db.connector.whenReady();
     sessionId = (await db.sessions.create({ name: `wh-${tag}`, engine: 'simulator' })).id;
 
-    const receiverPort = await freePort();
-    await receiver.start(receiverPort);
-    receiverUrl = `http://127.0.0.1:${receiverPort}/hook`;
+    await receiver.start();
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     cwd = mkdtempSync(join(tmpdir(), 'pb-webhooks-'));
@@ -153,7 +90,7 @@ describe('webhooks: nothing lost across a gateway crash (NATS + BullMQ + Postgre
     const refused = await api<{ error: { code: string } }>('POST', `/api/sessions/${sessionId}/webhooks`, { url: 'http://169.254.169.254/', events: ['*'] });
     expect(refused).toMatchObject({ status: 400, body: { error: { code: 'SSRF_BLOCKED' } } });
     const created = await api<{ id: string; secret: string; headers: string[] }>('POST', `/api/sessions/${sessionId}/webhooks`, {
-      url: receiverUrl,
+      url: receiver.url,
       events: ['message.received'],
       headers: { 'x-tenant': 'secret-value' },
       retry: { attempts: 8, backoffMs: 50 },

@@ -21,6 +21,16 @@ export async function backendReachable(name: string, url: string, timeoutMs = 15
   return reachable;
 }
 
+export type SharedBackend = 'NATS' | 'Redis' | 'PostgreSQL';
+
+const SHARED_BACKEND_URLS: Record<SharedBackend, keyof typeof testBackends> = { NATS: 'natsUrl', Redis: 'redisUrl', PostgreSQL: 'databaseUrl' };
+
+/** `backendReachable` for each named shared backend in turn: false at the first one that is not. */
+export async function sharedBackendsReachable(...names: SharedBackend[]): Promise<boolean> {
+  for (const name of names) if (!(await backendReachable(name, testBackends[SHARED_BACKEND_URLS[name]]))) return false;
+  return true;
+}
+
 /** True when host:port accepts a TCP connection within `timeoutMs`. */
 export function tcpProbe(host: string, port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -6,6 +6,8 @@ export interface ChildServer {
   start(): Promise<void>;
   /** SIGTERM, then SIGKILL after 5 s; resolves once it exited. No-op when not running. */
   stop(): Promise<void>;
+  /** Stops it if it runs, then starts it again. */
+  restart(): Promise<void>;
   /** Stops it and removes the exit hook (call last). */
   dispose(): Promise<void>;
 }
@@ -35,25 +37,31 @@ export function childServer(
     clearTimeout(forced);
   };
 
+  const start = async () => {
+    const proc = launch();
+    let stderr = '';
+    let failed: Error | undefined;
+    proc.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+    proc.once('error', (error) => (failed = error));
+    child = proc;
+    await waitFor(
+      name,
+      () => {
+        if (failed) throw failed;
+        if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}: ${stderr}`);
+        return ready();
+      },
+      { timeoutMs: startTimeoutMs, intervalMs: 50 },
+    );
+  };
+
   return {
-    async start() {
-      const proc = launch();
-      let stderr = '';
-      let failed: Error | undefined;
-      proc.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
-      proc.once('error', (error) => (failed = error));
-      child = proc;
-      await waitFor(
-        name,
-        () => {
-          if (failed) throw failed;
-          if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}: ${stderr}`);
-          return ready();
-        },
-        { timeoutMs: startTimeoutMs, intervalMs: 50 },
-      );
-    },
+    start,
     stop,
+    restart: async () => {
+      await stop();
+      await start();
+    },
     async dispose() {
       await stop();
       process.removeListener('exit', killOnExit);

@@ -3,3 +3,4 @@ export * from './redis-server';
 export * from './nats-server';
 export * from './s3-server';
 export * from './postgres-database';
+export * from './sqlite-database';

@@ -38,10 +38,7 @@ export async function startNatsServer(options: { port?: number; jetstream?: bool
     url: `nats://127.0.0.1:${port}`,
     port,
     stop: server.stop,
-    restart: async () => {
-      await server.stop();
-      await server.start();
-    },
+    restart: server.restart,
     dispose: async () => {
       await server.dispose();
       rmSync(storeDir, { recursive: true, force: true });

@@ -58,6 +58,18 @@ export async function createTestDatabase(options: { prefix?: string } = {}): Pro
   };
 }
 
+/** A test database's connection as the DATABASE_* environment variables of a service process. */
+export function postgresEnv(config: TestDatabaseConfig): Record<string, string> {
+  return {
+    DATABASE_TYPE: 'postgres',
+    DATABASE_HOST: config.DATABASE_HOST ?? '127.0.0.1',
+    DATABASE_PORT: String(config.DATABASE_PORT),
+    DATABASE_USERNAME: config.DATABASE_USERNAME ?? 'postgres',
+    ...(config.DATABASE_PASSWORD ? { DATABASE_PASSWORD: config.DATABASE_PASSWORD } : {}),
+    DATABASE_NAME: config.DATABASE_NAME,
+  };
+}
+
 async function withMaintenance(url: URL, run: (db: Knex) => Promise<unknown>): Promise<void> {
   // Loaded on demand: most users of @plugboard/testing never touch PostgreSQL.
   const { knex } = await import('@mikro-orm/postgresql');

@@ -46,10 +46,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       await server.dispose();
       await rm(dir, { recursive: true, force: true });
     },
-    restart: async () => {
-      await server.stop();
-      await server.start();
-    },
+    restart: server.restart,
   };
 }
 

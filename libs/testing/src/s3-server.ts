@@ -60,10 +60,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     accessKey: 'S3RVER',
     secretKey: 'S3RVER',
     stop: server.stop,
-    restart: async () => {
-      await server.stop();
-      await server.start();
-    },
+    restart: server.restart,
     dispose: async () => {
       await server.dispose();
       process.removeListener('exit', removeDirectoryOnExit);

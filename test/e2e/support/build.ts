@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
-import { waitFor } from '@plugboard/testing';
+import { type SharedBackend, sharedBackendsReachable, waitFor } from '@plugboard/testing';
 
 /** The repository root: e2e suites run the built `dist/` exactly as `npm start` does. */
 export const ROOT = resolve(__dirname, '..', '..', '..');
@@ -33,6 +33,16 @@ export async function buildOnce(): Promise<void> {
   } finally {
     rmSync(LOCK, { recursive: true, force: true });
   }
+}
+
+/**
+ * True once the named shared backends answer and `dist/` is built; false when one of them does
+ * not, for the suite to skip (under CI=true an unreachable backend throws instead).
+ */
+export async function buildWhenReachable(...backends: SharedBackend[]): Promise<boolean> {
+  if (!(await sharedBackendsReachable(...backends))) return false;
+  await buildOnce();
+  return true;
 }
 
 function tryLock(): boolean {

@@ -1,4 +1,4 @@
-import { type TestDatabase, createTestDatabase, testBackends } from '@plugboard/testing';
+import { type TestDatabase, createTestDatabase, postgresEnv, testBackends } from '@plugboard/testing';
 import { Redis } from 'ioredis';
 import { connect } from 'nats';
 
@@ -41,17 +41,7 @@ export async function isolateBackends(options: IsolationOptions): Promise<Isolat
   if (options.redisCache) Object.assign(env, { REDIS_ENABLED: 'true', ...redisEnv });
 
   const database = options.database ? await createTestDatabase({ prefix: options.database }) : undefined;
-  if (database) {
-    const db = database.config;
-    Object.assign(env, {
-      DATABASE_TYPE: 'postgres',
-      DATABASE_HOST: db.DATABASE_HOST ?? '127.0.0.1',
-      DATABASE_PORT: String(db.DATABASE_PORT),
-      DATABASE_USERNAME: db.DATABASE_USERNAME ?? 'postgres',
-      ...(db.DATABASE_PASSWORD ? { DATABASE_PASSWORD: db.DATABASE_PASSWORD } : {}),
-      DATABASE_NAME: db.DATABASE_NAME,
-    });
-  }
+  if (database) Object.assign(env, postgresEnv(database.config));
 
   let cleaned = false;
   return {

@@ -7,15 +7,21 @@ export interface HttpReply<T = unknown> {
   bytes: Buffer;
 }
 
-/** One HTTP call with the admin key; JSON in, JSON (or bytes) out, never throwing on a status. */
+export interface CallOptions {
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Sent as is, with a JSON content type (for malformed bodies). */
+  raw?: string;
+  accept?: string;
+  /** Added to (or overriding) the key and content type. */
+  headers?: Record<string, string>;
+  /** 15 s unless given. */
+  timeoutMs?: number;
+}
+
+/** One HTTP call with an API key; JSON in, JSON (or bytes) out, never throwing on a status. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked with expect(), shape by shape
-export async function call<T = any>(
-  base: string,
-  key: string,
-  method: string,
-  path: string,
-  options: { body?: unknown; raw?: string; accept?: string } = {},
-): Promise<HttpReply<T>> {
+export async function call<T = any>(base: string, key: string, method: string, path: string, options: CallOptions = {}): Promise<HttpReply<T>> {
   const headers: Record<string, string> = { 'x-api-key': key };
   if (options.accept) headers.accept = options.accept;
   let body: string | undefined;
@@ -23,7 +29,8 @@ export async function call<T = any>(
     headers['content-type'] = 'application/json';
     body = options.raw ?? JSON.stringify(options.body);
   }
-  const response = await fetch(`${base}${path}`, { method, headers, body, signal: AbortSignal.timeout(15_000) });
+  Object.assign(headers, options.headers);
+  const response = await fetch(`${base}${path}`, { method, headers, body, signal: AbortSignal.timeout(options.timeoutMs ?? 15_000) });
   const bytes = Buffer.from(await response.arrayBuffer());
   const isJson = (response.headers.get('content-type') ?? '').includes('json');
   return { status: response.status, headers: response.headers, body: (isJson && bytes.length ? JSON.parse(bytes.toString()) : undefined) as T, bytes };

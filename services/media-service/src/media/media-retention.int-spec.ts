@@ -3,6 +3,7 @@ import type { AppConfig } from '@plugboard/config';
 import { MediaRepository, openDatabase } from '@plugboard/database';
 import { createServiceLogger } from '@plugboard/service-kit';
 import { LocalStorageAdapter } from '@plugboard/storage';
+import { sqliteTestConfig } from '@plugboard/testing';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,18 +24,7 @@ describe('media retention sweep', () => {
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pb-retention-'));
-    orm = await openDatabase({
-      DATABASE_TYPE: 'sqlite',
-      DATABASE_SYNCHRONIZE: true,
-      SQLITE_PATH: join(dir, 'media.sqlite'),
-      DATABASE_HOST: undefined,
-      DATABASE_PORT: 5432,
-      DATABASE_NAME: 'unused',
-      DATABASE_POOL_SIZE: 1,
-      DATABASE_SSL: false,
-      DATABASE_STATEMENT_TIMEOUT_MS: 30_000,
-      POSTGRES_SCHEMA: 'public',
-    });
+    orm = await openDatabase(sqliteTestConfig(join(dir, 'media.sqlite')));
     media = new MediaRepository(orm);
     storage = new LocalStorageAdapter({ root: join(dir, 'files') });
     await storage.open();

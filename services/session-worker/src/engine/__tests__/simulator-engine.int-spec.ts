@@ -1,5 +1,5 @@
 import { openDatabase } from '@plugboard/database';
-import { backendReachable, createTestDatabase, testBackends } from '@plugboard/testing';
+import { backendReachable, createTestDatabase, sqliteTestConfig, testBackends } from '@plugboard/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,18 +8,7 @@ import { simulatorContract } from './simulator-engine.contract';
 describe('simulator engine on SQLite', () => {
   simulatorContract(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'plugboard-simulator-'));
-    const orm = await openDatabase({
-      DATABASE_TYPE: 'sqlite',
-      DATABASE_SYNCHRONIZE: true,
-      SQLITE_PATH: join(dir, 'simulator.sqlite'),
-      DATABASE_HOST: undefined,
-      DATABASE_PORT: 5432,
-      DATABASE_NAME: 'unused',
-      DATABASE_POOL_SIZE: 1,
-      DATABASE_SSL: false,
-      DATABASE_STATEMENT_TIMEOUT_MS: 30_000,
-      POSTGRES_SCHEMA: 'public',
-    });
+    const orm = await openDatabase(sqliteTestConfig(join(dir, 'simulator.sqlite')));
     return {
       orm,
       close: async () => {
