@@ -86,7 +86,7 @@ export function transitionStatement(
   }
   if (to === 'failed') set('failure_reason', perRow((i) => options[i].failureReason ?? 'unknown'));
   // A later ack implies the earlier steps happened, even if their events were lost.
-  const atColumn = () => perRow((i) => sql.date(at[i]), sql.dateParam);
+  const atColumn = () => perRow((i) => sql.date(at[i]), sql.param('timestamptz'));
   if (to === 'sent' || to === 'delivered' || to === 'read') set('sent_at', atColumn(), (e) => `coalesce("sent_at", ${e})`);
   if (to === 'delivered' || to === 'read') set('delivered_at', atColumn(), (e) => `coalesce("delivered_at", ${e})`);
   if (to === 'read') set('read_at', atColumn());

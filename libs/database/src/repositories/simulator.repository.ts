@@ -157,7 +157,7 @@ export class SimulatorRepository {
     const selects = sends.map((input) => {
       params.push(randomUUID(), input.sessionId, input.clientMessageId, input.waMessageId, input.chatId, input.type, input.body ?? null);
       params.push(JSON.stringify(input.payload ?? {}), now);
-      return `select ? as "id", ? as "session_id", ? as "client_message_id", ? as "wa_message_id", ? as "chat_id", 'out' as "direction", ? as "type", ? as "body", ${sql.jsonParam} as "payload", null as "ack", ${sql.dateParam} as "created_at"`;
+      return `select ? as "id", ? as "session_id", ? as "client_message_id", ? as "wa_message_id", ? as "chat_id", 'out' as "direction", ? as "type", ? as "body", ${sql.param('jsonb')} as "payload", null as "ack", ${sql.param('timestamptz')} as "created_at"`;
     });
     // SQLite needs a WHERE between INSERT … SELECT and ON CONFLICT, hence `1 = 1`.
     const noFault = unlessFaulty ? 'not exists (select 1 from "simulator_devices" where "session_id" = ? and "pending_send_failures" > 0)' : '1 = 1';

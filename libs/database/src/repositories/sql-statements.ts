@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/core';
 import { type AbstractSqlConnection, PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import type { Knex } from '@mikro-orm/postgresql';
+import { translateDriverError } from '../database.errors';
 
 export type SqlDialect = 'postgres' | 'sqlite';
 
@@ -32,24 +33,21 @@ export class SqlStatements {
       const result = (await this.knex.raw(sql, params as Knex.RawBinding[])) as { rows?: SqlRow[] } | SqlRow[];
       return Array.isArray(result) ? result : (result.rows ?? []);
     } catch (error) {
-      // The same exception classes as the ORM's (unique, foreign key, connection), for guardDriverErrors.
-      throw this.orm.em.getDriver().convertException(error as Error);
+      // The ORM's exception classes first (unique, foreign key, connection), then this lib's error codes.
+      throw translateDriverError(this.orm.em.getDriver().convertException(error as Error));
     }
   }
 
   /** A date parameter as the column stores it. */
-  date(value: Date): Date | number {
-    return this.dialect === 'postgres' ? value : value.getTime();
+  date(value: Date): Date | number;
+  date(value: Date | null): Date | number | null;
+  date(value: Date | null): Date | number | null {
+    return value === null || this.dialect === 'postgres' ? value : value.getTime();
   }
 
-  /** A JSON parameter's placeholder: PostgreSQL casts the text to jsonb, SQLite keeps the text. */
-  get jsonParam(): string {
-    return this.dialect === 'postgres' ? '?::jsonb' : '?';
-  }
-
-  /** A date parameter's placeholder where its type cannot be inferred (a CASE branch). */
-  get dateParam(): string {
-    return this.dialect === 'postgres' ? '?::timestamptz' : '?';
+  /** The placeholder of a parameter of `type`: PostgreSQL needs the type where it cannot infer it (a CASE branch, a VALUES list). */
+  param(type: 'jsonb' | 'timestamptz' | 'int' | 'text'): string {
+    return this.dialect === 'postgres' ? `?::${type}` : '?';
   }
 
   /** SQL appending the JSON text `value` (an SQL expression) to the JSON array in `column`. */
@@ -57,13 +55,11 @@ export class SqlStatements {
     return this.dialect === 'postgres' ? `${column} || jsonb_build_array((${value})::jsonb)` : `json_insert(${column}, '$[#]', json(${value}))`;
   }
 
-  /**
-   * A date column read back: PostgreSQL gives timestamptz text (the ORM turns the driver's
-   * date parsing off), SQLite a number of milliseconds.
-   */
+  /** A date column read back: SQLite gives a number of milliseconds, PostgreSQL the text the ORM's platform parses. */
   readDate(value: unknown): Date {
     if (value instanceof Date) return value;
-    return new Date(typeof value === 'string' ? value : Number(value));
+    if (typeof value === 'string') return this.orm.em.getPlatform().parseDate(value);
+    return new Date(Number(value));
   }
 
   readOptionalDate(value: unknown): Date | null {
@@ -75,8 +71,19 @@ export class SqlStatements {
     return (typeof value === 'string' ? JSON.parse(value) : value) as T;
   }
 
+  /** A JSON column as text: SQLite's stored text as it is (it was written by JSON.stringify), jsonb serialised. */
+  readJsonText(value: unknown): string {
+    return typeof value === 'string' ? value : JSON.stringify(value);
+  }
+
   /** `?, ?, ?` for `count` values (an IN list). */
   placeholders(count: number): string {
     return Array.from({ length: count }, () => '?').join(', ');
+  }
+
+  /** `(?, ?), (?, ?)`: `rows` tuples of the placeholders in `tuple`. */
+  valuesList(rows: number, tuple: readonly string[]): string {
+    const one = `(${tuple.join(', ')})`;
+    return Array.from({ length: rows }, () => one).join(', ');
   }
 }

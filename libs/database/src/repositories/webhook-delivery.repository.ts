@@ -22,7 +22,7 @@ export type AttemptOutcome = { status: 'pending'; nextAttemptAt: Date } | { stat
 /** What fan-out needs of a stored delivery to enqueue its next try. */
 export type StoredDelivery = Pick<WebhookDeliveryEntity, 'id' | 'status' | 'round' | 'attempts' | 'nextAttemptAt'>;
 
-/** One try to record: see `recordAttempt`. */
+/** One try to record: see the gateway's WebhookDeliveryStatements.recordAttempts. */
 export interface RecordedAttempt {
   id: string;
   attempt: WebhookAttempt;
@@ -34,34 +34,6 @@ export interface RecordedAttempt {
 /** Deliveries of webhooks. Rows are created idempotently by id, so a replayed event adds nothing. */
 export class WebhookDeliveryRepository {
   constructor(private readonly orm: MikroORM) {}
-
-  /**
-   * Inserts the deliveries that do not exist yet and returns every row of `rows`' ids as
-   * stored (new or earlier; the fields that say what to enqueue), so the caller enqueues
-   * only the ones still pending. Only earlier rows are read back.
-   */
-  createPending(rows: NewWebhookDelivery[]): Promise<StoredDelivery[]> {
-    return guardDriverErrors(async () => {
-      if (rows.length === 0) return [];
-      const now = new Date();
-      const em = this.em();
-      const existing: StoredDelivery[] = await em.find(
-        WebhookDeliveryEntity,
-        { id: { $in: rows.map((r) => r.id) } },
-        { fields: ['id', 'status', 'round', 'attempts', 'nextAttemptAt'] },
-      );
-      const known = new Set(existing.map((r) => r.id));
-      const fresh = rows
-        .filter((r) => !known.has(r.id))
-        .map((r) => ({ ...r, status: 'pending' as const, round: 0, attempts: [], nextAttemptAt: now, createdAt: now, updatedAt: now }));
-      if (fresh.length > 0) {
-        // Another gateway may insert the same ids at the same moment: theirs wins, same content
-        // (a row it already moved on makes the job enqueued for ours a stale no-op).
-        await em.upsertMany(WebhookDeliveryEntity, fresh, { onConflictFields: ['id'], onConflictAction: 'ignore' });
-      }
-      return [...existing, ...fresh.map(({ id, status, round, attempts, nextAttemptAt }) => ({ id, status, round, attempts, nextAttemptAt }))];
-    });
-  }
 
   get(id: string): Promise<WebhookDeliveryEntity | null> {
     return guardDriverErrors(() => this.em().findOne(WebhookDeliveryEntity, { id }));
@@ -81,41 +53,6 @@ export class WebhookDeliveryRepository {
       const last = items[items.length - 1];
       return rows.length > options.limit && last ? { items, nextCursor: encodeMessageCursor(last) } : { items };
     });
-  }
-
-  /**
-   * Appends a try and applies its outcome, only while the row is still pending in `round`
-   * and unchanged since it was read: a stale job (the row was redelivered, finished or
-   * tried by someone else meanwhile) changes nothing. Pass the row as read before the try
-   * to save reading it again. True when applied.
-   */
-  recordAttempt(
-    id: string,
-    attempt: WebhookAttempt,
-    outcome: AttemptOutcome,
-    read?: Pick<WebhookDeliveryEntity, 'attempts' | 'updatedAt'>,
-  ): Promise<boolean> {
-    return guardDriverErrors(() => this.applyAttempt(this.em(), { id, attempt, outcome, read }));
-  }
-
-  /**
-   * `recordAttempt` for many tries in one transaction: one commit (one fsync on SQLite)
-   * for all of them. Applied flags in the order of `tries`.
-   */
-  recordAttempts(tries: RecordedAttempt[]): Promise<boolean[]> {
-    return guardDriverErrors(async () => {
-      if (tries.length === 0) return [];
-      return this.em().transactional(async (em) => {
-        const applied: boolean[] = [];
-        for (const tried of tries) applied.push(await this.applyAttempt(em, tried));
-        return applied;
-      });
-    });
-  }
-
-  /** The rows of `ids` that exist, in one query (order not kept). */
-  getMany(ids: readonly string[]): Promise<WebhookDeliveryEntity[]> {
-    return guardDriverErrors(async () => (ids.length === 0 ? [] : this.em().find(WebhookDeliveryEntity, { id: { $in: [...new Set(ids)] } })));
   }
 
   /** Starts a new round for a delivered or dead delivery; CONFLICT while it is still pending, NOT_FOUND when missing. */
@@ -152,24 +89,6 @@ export class WebhookDeliveryRepository {
       where.push({ $or: [{ nextAttemptAt: { $gt: after.nextAttemptAt } }, { nextAttemptAt: after.nextAttemptAt, id: { $gt: after.id } }] });
     }
     return guardDriverErrors(() => this.em().find(WebhookDeliveryEntity, { $and: where }, { orderBy: { nextAttemptAt: 'asc', id: 'asc' }, limit }));
-  }
-
-  private async applyAttempt(em: EntityManager, { id, attempt, outcome, read }: RecordedAttempt): Promise<boolean> {
-    const row = read ?? (await em.findOne(WebhookDeliveryEntity, { id, status: 'pending', round: attempt.round }));
-    if (!row) return false;
-    const now = new Date();
-    const affected = await em.nativeUpdate(
-      WebhookDeliveryEntity,
-      { id, status: 'pending', round: attempt.round, updatedAt: row.updatedAt },
-      {
-        attempts: [...row.attempts, attempt],
-        status: outcome.status,
-        nextAttemptAt: outcome.status === 'pending' ? outcome.nextAttemptAt : null,
-        deliveredAt: outcome.status === 'delivered' ? now : null,
-        updatedAt: now,
-      },
-    );
-    return affected === 1;
   }
 
   private em(): EntityManager {

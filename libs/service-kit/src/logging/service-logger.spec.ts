@@ -1,6 +1,7 @@
 import { createServiceLogger } from '../service-logger';
 import { clearSecretValues, registerSecretValues } from './secret-redaction';
 import { requestContext } from './request-context';
+import { startTracing } from '../tracing/tracing-setup';
 
 interface Line {
   time: string;
@@ -62,6 +63,8 @@ describe('ServiceLogger', () => {
   });
 
   it('names the request of the async flow writing the line', async () => {
+    // The request travels in the OpenTelemetry context, which needs the context manager tracing installs.
+    startTracing({ serviceName: 'test', version: '0.0.0', instanceId: 'test-1' });
     const { sut, lines } = setup();
     await requestContext.run({ requestId: 'req-1', sessionId: 's1' }, async () => {
       await new Promise((resolve) => setImmediate(resolve));

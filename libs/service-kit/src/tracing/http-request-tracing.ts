@@ -1,8 +1,7 @@
-import { AsyncResource } from 'node:async_hooks';
-import { ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
+import { type Context, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
 import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, ATTR_URL_PATH } from '@opentelemetry/semantic-conventions';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { type RequestContext, requestContext, requestIdFrom } from '../logging/request-context';
+import { type RequestContext, requestContext, requestIdFrom, withRequest } from '../logging/request-context';
 
 /** Probed every few seconds by orchestrators and scrapers: request ids yes, spans no. */
 const UNTRACED_PATH = /^\/(health(\/|$)|metrics$)/;
@@ -11,8 +10,8 @@ const SESSION_ROUTE = /\/sessions\/:(id|sessionId)(\/|$)/;
 
 interface RequestState {
   store: RequestContext;
-  /** The async scope of the request, re-entered after body parsing (stream events lose it). */
-  scope: AsyncResource;
+  /** The request's context (its id and span), entered again where the async flow lost it (stream events of body parsing). */
+  active: Context;
   span?: Span;
 }
 
@@ -41,12 +40,10 @@ export function installRequestTracing(fastify: FastifyInstance, options: { servi
       );
       active = trace.setSpan(parent, span);
     }
-    context.with(active, () =>
-      requestContext.run(store, () => {
-        states.set(request, { store, span, scope: new AsyncResource('plugboard.http-request') });
-        done();
-      }),
-    );
+    // One context for both: the request (its id) and the trace.
+    const state: RequestState = { store, span, active: withRequest(active, store) };
+    states.set(request, state);
+    context.with(state.active, done);
   });
 
   fastify.addHook('preValidation', (request, _reply, done) => {
@@ -61,7 +58,8 @@ export function installRequestTracing(fastify: FastifyInstance, options: { servi
         state.span?.setAttribute('plugboard.session_id', sessionId);
       }
     }
-    state.scope.runInAsyncScope(done);
+    if (requestContext.getStore() === state.store) done();
+    else context.with(state.active, done);
   });
 
   fastify.addHook('onResponse', (request, reply, done) => {
@@ -78,7 +76,7 @@ export function installRequestTracing(fastify: FastifyInstance, options: { servi
     }
     if (state && options.logDebug && !UNTRACED_PATH.test(request.url.split('?', 1)[0])) {
       // Logged inside the request's scope, so the line carries its request and trace ids.
-      state.scope.runInAsyncScope(() =>
+      context.with(state.active, () =>
         options.logDebug?.(`${request.method} ${request.routeOptions.url ?? request.url.split('?', 1)[0]} ${reply.statusCode} in ${Math.round(reply.elapsedTime)} ms`),
       );
     }

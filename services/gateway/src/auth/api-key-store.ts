@@ -21,6 +21,11 @@ export type KeyVerdict =
 
 type CachedKey = Pick<ApiKeyEntity, 'id' | 'name' | 'role' | 'sessionIds' | 'ipRanges' | 'expiresAt' | 'revokedAt'>;
 
+interface CacheEntry {
+  key: CachedKey | null;
+  until: number;
+}
+
 /**
  * Finds API keys by the SHA-256 of the presented key, with a short in-memory cache. Also
  * stores the master key (API_MASTER_KEY or DATA_DIR/.api-key) as an admin key on first use
@@ -28,7 +33,11 @@ type CachedKey = Pick<ApiKeyEntity, 'id' | 'name' | 'role' | 'sessionIds' | 'ipR
  */
 @Injectable()
 export class ApiKeyStore implements OnApplicationBootstrap {
-  private readonly cache = new Map<string, { key: CachedKey | null; until: number }>();
+  private readonly cache = new Map<string, CacheEntry>();
+  /** Lookups in flight by hash: concurrent requests with a key not cached share one query. */
+  private readonly loading = new Map<string, Promise<CachedKey | null>>();
+  /** Bumped whenever cached keys are forgotten: a lookup started before that is not cached. */
+  private generation = 0;
   private readonly touched = new Map<string, number>();
   private masterSeed?: Promise<void>;
 
@@ -49,26 +58,32 @@ export class ApiKeyStore implements OnApplicationBootstrap {
 
   /** Checks a presented key: ok with its principal, or why not. */
   async verify(plain: string, now = new Date()): Promise<KeyVerdict> {
+    const known = this.verifyCached(plain, now);
+    if (known) return known;
     const hash = hashApiKey(plain);
     let key = await this.lookup(hash);
     if (!key && this.adminKey.matches(plain)) {
       await this.ensureMasterKey();
-      this.cache.delete(hash);
+      this.forget();
       key = await this.lookup(hash);
     }
-    if (!key) return { ok: false, reason: 'unknown' };
-    if (key.revokedAt) return { ok: false, reason: 'revoked' };
-    if (!apiKeyActive(key, now)) return { ok: false, reason: 'expired' };
-    return {
-      ok: true,
-      principal: { id: key.id, name: key.name, role: key.role, sessionIds: [...key.sessionIds] },
-      ipRanges: [...key.ipRanges],
-    };
+    return verdictOf(key, now);
+  }
+
+  /**
+   * `verify` without waiting, for a key (or its absence) cached in the last KEY_CACHE_TTL_MS;
+   * undefined when the database has to be asked. Most requests end here.
+   */
+  verifyCached(plain: string, now = new Date()): KeyVerdict | undefined {
+    const cached = this.fresh(hashApiKey(plain), now.getTime());
+    // An unknown key may be the master key not stored yet: only verify() seeds it.
+    if (!cached || (!cached.key && this.adminKey.matches(plain))) return undefined;
+    return verdictOf(cached.key, now);
   }
 
   /** Forgets cached keys (after a create or revoke on this replica). */
   invalidate(): void {
-    this.cache.clear();
+    this.forget();
   }
 
   /** Records use of a key, at most once a minute per key; failures are only logged. */
@@ -96,13 +111,46 @@ export class ApiKeyStore implements OnApplicationBootstrap {
     return this.masterSeed;
   }
 
-  private async lookup(hash: string): Promise<CachedKey | null> {
-    const now = Date.now();
+  private fresh(hash: string, now: number): CacheEntry | undefined {
     const cached = this.cache.get(hash);
-    if (cached && cached.until > now) return cached.key;
-    const row = await this.keys.findByHash(hash);
-    if (this.cache.size >= MAX_CACHED) this.cache.clear();
-    this.cache.set(hash, { key: row, until: now + KEY_CACHE_TTL_MS });
-    return row;
+    return cached && cached.until > now ? cached : undefined;
   }
+
+  private forget(): void {
+    this.cache.clear();
+    this.loading.clear();
+    this.generation++;
+  }
+
+  private lookup(hash: string): Promise<CachedKey | null> {
+    const cached = this.fresh(hash, Date.now());
+    if (cached) return Promise.resolve(cached.key);
+    const running = this.loading.get(hash);
+    if (running) return running;
+    const generation = this.generation;
+    const pending = this.keys.findByHash(hash).then((row) => {
+      if (generation === this.generation) {
+        if (this.cache.size >= MAX_CACHED) this.cache.clear();
+        this.cache.set(hash, { key: row, until: Date.now() + KEY_CACHE_TTL_MS });
+      }
+      return row;
+    });
+    const settled = () => {
+      if (this.loading.get(hash) === pending) this.loading.delete(hash);
+    };
+    pending.then(settled, settled);
+    this.loading.set(hash, pending);
+    return pending;
+  }
+}
+
+function verdictOf(key: CachedKey | null, now: Date): KeyVerdict {
+  if (!key) return { ok: false, reason: 'unknown' };
+  if (key.revokedAt) return { ok: false, reason: 'revoked' };
+  if (!apiKeyActive(key, now)) return { ok: false, reason: 'expired' };
+  return {
+    ok: true,
+    principal: { id: key.id, name: key.name, role: key.role, sessionIds: [...key.sessionIds] },
+    ipRanges: [...key.ipRanges],
+  };
 }

@@ -49,7 +49,9 @@ export class SessionStatusCache implements OnApplicationBootstrap, OnModuleDestr
 
   /** The cached status, or `load()`'s, remembered for CACHE_TTL_SESSION_STATUS_S. */
   get(sessionId: string, load: () => Promise<SessionStatusBody>): Promise<SessionStatusBody> {
-    return this.readThrough.getOrLoad(CacheKeys.sessionStatus(sessionId), this.ttlSeconds, load);
+    const key = CacheKeys.sessionStatus(sessionId);
+    // A hit costs one cache read and one promise; only a miss goes through the read-through (one load for concurrent misses).
+    return this.cache.get<SessionStatusBody>(key).then((hit) => hit ?? this.readThrough.getOrLoad(key, this.ttlSeconds, load));
   }
 
   /** Forgets everything cached about a session (stop, logout, delete). */

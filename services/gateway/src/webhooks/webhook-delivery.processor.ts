@@ -4,6 +4,7 @@ import { type AttemptOutcome, Database, type RecordedAttempt, type WebhookAttemp
 import { type QueueJob, QueuePort } from '@plugboard/messaging';
 import { MetricsService, ServiceError, ServiceLogger } from '@plugboard/service-kit';
 import { Batcher } from './webhook-batcher';
+import { type DeliveryForTry, WebhookDeliveryStatements } from './webhook-delivery-statements';
 import { WebhookDirectory } from './webhook-directory';
 import { type WebhookJobData, attemptsInRound, enqueueNextAttempt, rescueAttempt } from './webhook-jobs';
 import { isRetryable, retryDelayMs } from './webhook-retry';
@@ -28,9 +29,9 @@ const MAX_BATCH = 64;
  * by a worker that died stay locked in the queue until its stall check frees them (up to a
  * minute); the periodic rescue gives them a new job much sooner.
  *
- * Reads of rows and records of tries are batched across the tries in flight (one query,
- * one transaction), so the database, not each try, pays a commit: on SQLite's single
- * connection a commit per try would cap deliveries at the disk's fsync rate.
+ * Reads of rows and records of tries are batched across the tries in flight (one SELECT,
+ * one UPDATE), so the database, not each try, pays a statement and a commit: on SQLite's
+ * single connection a commit per try would cap deliveries at the disk's fsync rate.
  */
 @Injectable()
 export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -39,14 +40,15 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
   private stopping = false;
   /** Deliveries with a try running in this process: a second job of one (a rescue) waits its turn. */
   private readonly running = new Map<string, Promise<string>>();
-  private readonly rows = new Batcher<string, WebhookDeliveryEntity | null>(async (ids) => {
-    const byId = new Map((await this.database.webhookDeliveries.getMany(ids)).map((row) => [row.id, row]));
+  private readonly rows = new Batcher<string, DeliveryForTry | null>(async (ids) => {
+    const byId = new Map((await this.statements.readForTries(ids)).map((row) => [row.id, row]));
     return ids.map((id) => byId.get(id) ?? null);
   }, MAX_BATCH);
-  private readonly records = new Batcher<RecordedAttempt, boolean>((tries) => this.database.webhookDeliveries.recordAttempts(tries), MAX_BATCH);
+  private readonly records = new Batcher<RecordedAttempt, boolean>((tries) => this.statements.recordAttempts(tries), MAX_BATCH);
 
   constructor(
     private readonly database: Database,
+    private readonly statements: WebhookDeliveryStatements,
     private readonly directory: WebhookDirectory,
     private readonly queue: QueuePort,
     private readonly sender: WebhookSender,
@@ -97,16 +99,19 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
       this.metrics.counter(WEBHOOK_METRICS.deadLetters).inc();
       return 'dead';
     }
-    const body = JSON.stringify(row.payload);
-    if (Buffer.byteLength(body) > this.settings.maxPayloadBytes) {
-      const error = `payload of ${Buffer.byteLength(body)} bytes exceeds WEBHOOK_MAX_PAYLOAD_BYTES (${this.settings.maxPayloadBytes})`;
+    const { body } = row;
+    const bytes = Buffer.byteLength(body);
+    if (bytes > this.settings.maxPayloadBytes) {
+      const error = `payload of ${bytes} bytes exceeds WEBHOOK_MAX_PAYLOAD_BYTES (${this.settings.maxPayloadBytes})`;
       await this.record(deliveryId, record({ statusCode: null, durationMs: 0, error }), { status: 'dead' }, row);
       this.metrics.counter(WEBHOOK_METRICS.deadLetters).inc();
       return 'dead';
     }
 
     const result = await this.sender.send({ url: webhook.url, id: deliveryId, secret: webhook.secret, body, headers: webhook.headers });
-    this.logger.debug(`webhooks: delivery ${deliveryId} of event ${row.eventId} try ${attempt}: ${result.error ?? `HTTP ${result.statusCode}`} in ${result.durationMs} ms`, 'Webhooks');
+    if (this.logger.isLevelEnabled('debug')) {
+      this.logger.debug(`webhooks: delivery ${deliveryId} of event ${row.eventId} try ${attempt}: ${result.error ?? `HTTP ${result.statusCode}`} in ${result.durationMs} ms`, 'Webhooks');
+    }
     // Cut short by the shutdown (the connections are closing): not the receiver's failure, so not a try.
     if (this.stopping && result.statusCode === null) throw new ServiceError(ErrorCode.ShuttingDown, 'webhook delivery is shutting down');
     this.metrics.counter(WEBHOOK_METRICS.attempts).inc();
@@ -128,7 +133,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
     return 'retrying';
   }
 
-  private record(id: string, attempt: WebhookAttempt, outcome: AttemptOutcome, read: WebhookDeliveryEntity): Promise<boolean> {
+  private record(id: string, attempt: WebhookAttempt, outcome: AttemptOutcome, read: DeliveryForTry): Promise<boolean> {
     return this.records.call({ id, attempt, outcome, read });
   }
 

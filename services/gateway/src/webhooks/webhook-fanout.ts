@@ -4,6 +4,7 @@ import type { EventEnvelope } from '@plugboard/contracts';
 import { Database, type NewWebhookDelivery } from '@plugboard/database';
 import { BusPort, type BusSubscription, type EventMeta, QueuePort } from '@plugboard/messaging';
 import { ServiceLogger } from '@plugboard/service-kit';
+import { WebhookDeliveryStatements } from './webhook-delivery-statements';
 import { WebhookDirectory } from './webhook-directory';
 import { webhookMatches } from './webhook-filter';
 import { enqueueNextAttempt } from './webhook-jobs';
@@ -44,6 +45,7 @@ export class WebhookFanout implements OnApplicationBootstrap, OnApplicationShutd
     private readonly bus: BusPort,
     private readonly queue: QueuePort,
     private readonly database: Database,
+    private readonly statements: WebhookDeliveryStatements,
     private readonly directory: WebhookDirectory,
     private readonly logger: ServiceLogger,
     @InjectConfig() private readonly config: AppConfig,
@@ -140,8 +142,9 @@ export class WebhookFanout implements OnApplicationBootstrap, OnApplicationShutd
     for (const event of events) {
       const webhooks = (await this.directory.activeForSession(event.sessionId)).filter((w) => webhookMatches(w, event));
       for (const w of webhooks) {
-        rows.set(webhookDeliveryId(w.id, event.id), {
-          id: webhookDeliveryId(w.id, event.id),
+        const id = webhookDeliveryId(w.id, event.id);
+        rows.set(id, {
+          id,
           webhookId: w.id,
           sessionId: event.sessionId,
           eventId: event.id,
@@ -151,7 +154,7 @@ export class WebhookFanout implements OnApplicationBootstrap, OnApplicationShutd
       }
     }
     if (rows.size === 0) return;
-    const stored = await this.database.webhookDeliveries.createPending([...rows.values()]);
+    const stored = await this.statements.insertPending([...rows.values()]);
     await Promise.all(stored.filter((row) => row.status === 'pending').map((row) => enqueueNextAttempt(this.queue, row)));
   }
 

@@ -65,6 +65,9 @@ export class WebhookSender implements OnApplicationShutdown {
   async send(input: WebhookRequest): Promise<WebhookResponse> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
+    // Not AbortSignal.timeout: its timer cannot be cancelled, so every try would leave one to fire (and build an error) seconds later.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.settings.timeoutMs).unref();
     try {
       const { target, dispatcher } = await this.pool.acquire(input.url);
       const timestamp = Math.floor(Date.now() / 1000);
@@ -80,7 +83,7 @@ export class WebhookSender implements OnApplicationShutdown {
           'webhook-timestamp': String(timestamp),
           'webhook-signature': signWebhook(input.secret, input.id, timestamp, input.body),
         },
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
+        signal: deadline.signal,
       });
       await response.body.dump({ limit: RESPONSE_LIMIT_BYTES }).catch(() => undefined);
       const ok = response.statusCode >= 200 && response.statusCode < 300;
@@ -88,6 +91,8 @@ export class WebhookSender implements OnApplicationShutdown {
     } catch (error) {
       const blocked = error instanceof SsrfBlockedError;
       return { statusCode: null, durationMs: elapsed(), error: describe(error), blocked };
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@plugboard/config';
 import { WebhookDeliveryProcessor } from './webhook-delivery.processor';
+import { WebhookDeliveryStatements } from './webhook-delivery-statements';
 import { WebhookDirectory } from './webhook-directory';
 import { WebhookFanout } from './webhook-fanout';
 import { WebhookSender } from './webhook-sender';
@@ -14,6 +15,7 @@ import { WebhooksService } from './webhooks.service';
   providers: [
     { provide: WebhookSettings, inject: [APP_CONFIG], useFactory: (config: AppConfig) => WebhookSettings.fromConfig(config) },
     WebhookSender,
+    WebhookDeliveryStatements,
     WebhookDirectory,
     WebhooksService,
     WebhookFanout,
