@@ -6,7 +6,7 @@ import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DeliverPolicy, JSONCodec, type NatsConnection, connect } from 'nats';
 import { Pool } from 'undici';
-import { type TestDatabase, createTestDatabase, freePort, testBackends } from '@plugboard/testing';
+import { type TestDatabase, createTestDatabase, freePort, postgresEnv, testBackends } from '@plugboard/testing';
 import { inFlight, timed } from './load';
 import { type BenchProcess, startBuiltService } from './service-processes';
 
@@ -149,7 +149,6 @@ async function startStack(tag: string): Promise<Stack> {
   const database: TestDatabase = await createTestDatabase({ prefix: 'pb_bench_send_test' });
   const cwd = mkdtempSync(join(tmpdir(), 'pb-bench-send-'));
   const redis = new URL(testBackends.redisUrl);
-  const db = database.config;
   const gatewayPort = await freePort();
   const mediaPort = await freePort();
   const env: Record<string, string> = {
@@ -162,12 +161,7 @@ async function startStack(tag: string): Promise<Stack> {
     REDIS_HOST: redis.hostname,
     REDIS_PORT: redis.port || '6379',
     REDIS_ENABLED: 'true',
-    DATABASE_TYPE: 'postgres',
-    DATABASE_HOST: db.DATABASE_HOST ?? '127.0.0.1',
-    DATABASE_PORT: String(db.DATABASE_PORT),
-    DATABASE_USERNAME: db.DATABASE_USERNAME ?? 'postgres',
-    ...(db.DATABASE_PASSWORD ? { DATABASE_PASSWORD: db.DATABASE_PASSWORD } : {}),
-    DATABASE_NAME: db.DATABASE_NAME,
+    ...postgresEnv(database.config),
     HOST: '127.0.0.1',
     DATA_DIR: join(cwd, 'data'),
     API_MASTER_KEY: key,
