@@ -63,7 +63,7 @@ const shared = { ...defaults, ...env };
 // infra-admin first: on PostgreSQL it applies the migrations, which the others wait for by themselves.
 const services = [
   // The same small old space as in docker-compose.yml and k8s: streamed exports stay flat in memory.
-  { name: 'infra-admin', env: { HTTP_PORT: ports['infra-admin'], NODE_OPTIONS: env.NODE_OPTIONS ?? '--max-old-space-size=96' } },
+  { name: 'infra-admin', env: { HTTP_PORT: ports['infra-admin'], NODE_OPTIONS: env.NODE_OPTIONS ?? '--max-old-space-size=96 --max-semi-space-size=8' } },
   { name: 'gateway', env: {} },
   { name: 'session-worker', env: { HTTP_PORT: ports['session-worker'] } },
   { name: 'media-service', env: { HTTP_PORT: ports['media-service'] } },

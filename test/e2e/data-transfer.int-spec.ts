@@ -20,7 +20,7 @@ const PASSPHRASE = 'correct horse battery staple';
 const MESSAGES = 200_000;
 const RSS_LIMIT_KB = 200 * 1024;
 /** infra-admin's heap setting as deployed (docker-compose.yml, k8s/base/infra-admin.yaml, dev:distributed). */
-const INFRA_ADMIN_NODE_OPTIONS = '--max-old-space-size=96';
+const INFRA_ADMIN_NODE_OPTIONS = '--max-old-space-size=96 --max-semi-space-size=8';
 
 /** A 200 import's answer or a coded error. */
 interface ImportReply {

@@ -2,23 +2,20 @@ import { Injectable } from '@nestjs/common';
 import type { DataExport, DataExportRequest } from '@plugboard/contracts';
 import { Database, SCHEMA_VERSION } from '@plugboard/database';
 import { createHash } from 'node:crypto';
-import { Readable, pipeline } from 'node:stream';
 import { constants, createGzip } from 'node:zlib';
 import { InfraJobs, type JobHandle } from '../jobs/infra-jobs';
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, type ExportHeader, type Trailer } from './export-format';
-import { SecretCipher, secretAad } from './secret-cipher';
+import { PagePool } from './page-pool';
+import { writePages } from './page-writer';
+import { tableRowLines } from './row-lines';
+import { SecretCipher } from './secret-cipher';
 import { type TableSpec, buildTableCatalog } from './table-catalog';
-import { countRows, readTable } from './table-reader';
+import { countRows } from './table-reader';
 import { type TransferConnection, openTransferConnection } from './transfer-connection';
-
-// Lines are handed to gzip in chunks of about this size: fewer, larger writes.
-const CHUNK_BYTES = 256 * 1024;
-// Progress is reported every this many rows.
-const PROGRESS_STEP = 1_000;
 
 /**
  * Writes every user table as gzip-compressed NDJSON (see export-format.ts), from one
- * consistent snapshot, page by page and only as fast as the reader takes it (backpressure),
+ * consistent snapshot, one page of lines at a time and only as fast as the reader takes it (backpressure),
  * so memory stays flat whatever the size. Secrets are encrypted with the passphrase, or
  * redacted without one.
  */
@@ -53,11 +50,13 @@ export class DataExporter {
         encrypted: Boolean(cipher),
         ...(cipher ? { encryption: cipher.params } : {}),
       };
-      const source = Readable.from(exportChunks(connection, tables, header, cipher, job), { objectMode: false });
+      const pages = new PagePool();
       // Level 1: NDJSON still shrinks about tenfold, at a fraction of the default level's CPU.
       const gzip = createGzip({ level: 1, chunkSize: 64 * 1024, strategy: constants.Z_DEFAULT_STRATEGY });
-      pipeline(source, gzip, () => undefined);
-      job.signal.addEventListener('abort', () => source.destroy(job.signal.reason as Error), { once: true });
+      // The reader sees a failure through its own listener; this one keeps an export nobody reads any more from crashing the process.
+      gzip.on('error', () => undefined);
+      void writePages(gzip, exportChunks(connection, tables, header, cipher, job, pages), pages);
+      job.signal.addEventListener('abort', () => gzip.destroy(job.signal.reason as Error), { once: true });
       return { jobId: job.id, stream: gzip };
     } catch (error) {
       await connection?.close().catch(() => undefined);
@@ -73,41 +72,27 @@ async function* exportChunks(
   header: ExportHeader,
   cipher: SecretCipher | undefined,
   job: JobHandle,
-): AsyncGenerator<string> {
+  pages: PagePool,
+): AsyncGenerator<Buffer> {
   const hash = createHash('sha256');
   const written: Record<string, number> = {};
   let rows = 0;
-  let unreported = 0;
-  let chunk = `${JSON.stringify(header)}\n`;
   let finished = false;
   try {
+    yield Buffer.from(`${JSON.stringify(header)}\n`);
     for (const table of tables) {
       written[table.name] = 0;
-      const secrets = table.columns.filter((c) => c.secret);
-      for await (const row of readTable(connection, table)) {
-        for (const column of secrets) {
-          const value = row[column.name];
-          row[column.name] = cipher && value !== null ? cipher.encrypt(JSON.stringify(value), secretAad(table.name, column.name, row[table.primaryKey])) : null;
-        }
-        const line = `${JSON.stringify({ t: table.name, r: row })}\n`;
-        hash.update(line);
-        chunk += line;
-        written[table.name] += 1;
-        rows += 1;
-        if (++unreported === PROGRESS_STEP) {
-          job.advance(unreported);
-          unreported = 0;
-          job.throwIfCancelled();
-        }
-        if (chunk.length >= CHUNK_BYTES) {
-          yield chunk;
-          chunk = '';
-        }
+      for await (const page of tableRowLines(connection, table, cipher, pages)) {
+        hash.update(page.bytes);
+        written[table.name] += page.rows;
+        rows += page.rows;
+        job.advance(page.rows);
+        job.throwIfCancelled();
+        yield page.bytes;
       }
     }
     const trailer: Trailer = { tables: written, rows, sha256: hash.digest('hex') };
-    job.advance(unreported);
-    yield `${chunk}${JSON.stringify({ trailer })}\n`;
+    yield Buffer.from(`${JSON.stringify({ trailer })}\n`);
     await connection.commit();
     finished = true;
     job.complete({ tables: written });

@@ -1,5 +1,6 @@
 import { type AbstractSqlConnection, type Knex, knex } from '@mikro-orm/sqlite';
 import type { Database } from '@plugboard/database';
+import { CopyOutQuery } from './copy-out-query';
 
 export type Dialect = 'sqlite' | 'postgres';
 type Row = Record<string, unknown>;
@@ -8,7 +9,7 @@ type Row = Record<string, unknown>;
  * One connection for one export or import, inside one transaction from `begin` to
  * `commit`/`rollback`. Queries use `?` placeholders.
  */
-export interface TransferConnection {
+interface Connection {
   readonly dialect: Dialect;
   /** `read`: a consistent snapshot for an export; `write`: the import's all-or-nothing transaction. */
   begin(mode: 'read' | 'write'): Promise<void>;
@@ -18,6 +19,18 @@ export interface TransferConnection {
   /** Rolls back what is still open and releases the connection. */
   close(): Promise<void>;
 }
+
+export interface PostgresTransferConnection extends Connection {
+  readonly dialect: 'postgres';
+  /** Runs `COPY … TO STDOUT` in the transaction, handing each row's bytes (COPY text format) to `onRow` as it arrives. */
+  copyOut(sql: string, onRow: (row: Buffer) => void): Promise<void>;
+}
+
+export interface SqliteTransferConnection extends Connection {
+  readonly dialect: 'sqlite';
+}
+
+export type TransferConnection = PostgresTransferConnection | SqliteTransferConnection;
 
 // A writer holding the SQLite lock makes us wait this long instead of failing at once.
 const SQLITE_BUSY_TIMEOUT_MS = 5_000;
@@ -30,11 +43,11 @@ const SQLITE_BUSY_TIMEOUT_MS = 5_000;
 export function openTransferConnection(database: Pick<Database, 'orm' | 'config'>): TransferConnection {
   const { config } = database;
   if (config.DATABASE_TYPE === 'postgres') {
-    return new PostgresTransferConnection((database.orm.em.getConnection() as unknown as AbstractSqlConnection).getKnex());
+    return new PostgresConnection((database.orm.em.getConnection() as unknown as AbstractSqlConnection).getKnex());
   }
   if (config.SQLITE_PATH === ':memory:') {
     // An in-memory database exists only on the socket's own connection.
-    return new SqliteTransferConnection((database.orm.em.getConnection() as unknown as AbstractSqlConnection).getKnex(), false);
+    return new SqliteConnection((database.orm.em.getConnection() as unknown as AbstractSqlConnection).getKnex(), false);
   }
   const own = knex({
     client: 'sqlite3',
@@ -49,10 +62,10 @@ export function openTransferConnection(database: Pick<Database, 'orm' | 'config'
       },
     },
   });
-  return new SqliteTransferConnection(own, true);
+  return new SqliteConnection(own, true);
 }
 
-class PostgresTransferConnection implements TransferConnection {
+class PostgresConnection implements PostgresTransferConnection {
   readonly dialect = 'postgres';
   private trx?: Knex.Transaction;
 
@@ -61,13 +74,26 @@ class PostgresTransferConnection implements TransferConnection {
   async begin(mode: 'read' | 'write'): Promise<void> {
     this.trx = await this.knex.transaction();
     // Repeatable read: every table of the export, and its counts, from one snapshot.
-    if (mode === 'read') await this.trx.raw('set transaction isolation level repeatable read, read only');
+    if (mode === 'read') {
+      await this.trx.raw('set transaction isolation level repeatable read, read only');
+      // Instants as text in UTC: the form the export writes without parsing them (copy-line-writer.ts).
+      await this.trx.raw("set local time zone 'UTC'");
+    }
   }
 
   async query(sql: string, params: readonly unknown[] = []): Promise<Row[]> {
     const runner = this.trx ?? this.knex;
     const result = (await runner.raw(sql, params as Knex.RawBinding[])) as { rows: Row[] };
     return result.rows;
+  }
+
+  async copyOut(sql: string, onRow: (row: Buffer) => void): Promise<void> {
+    if (!this.trx) throw new Error('COPY runs inside the transfer transaction: begin it first');
+    // The transaction's own driver client: the COPY sees the transaction's snapshot.
+    const client = (await this.trx.client.acquireConnection()) as { query(copy: CopyOutQuery): unknown };
+    const copy = new CopyOutQuery(sql, onRow);
+    client.query(copy);
+    await copy.done;
   }
 
   async commit(): Promise<void> {
@@ -87,7 +113,7 @@ class PostgresTransferConnection implements TransferConnection {
   }
 }
 
-class SqliteTransferConnection implements TransferConnection {
+class SqliteConnection implements SqliteTransferConnection {
   readonly dialect = 'sqlite';
   private open = false;
 
