@@ -3,10 +3,9 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { DeliverPolicy, JSONCodec, type NatsConnection, connect } from 'nats';
 import { Pool } from 'undici';
-import { type TestDatabase, createTestDatabase, freePort, postgresEnv, testBackends } from '@plugboard/testing';
+import { type TestDatabase, createTestDatabase, deleteRedisKeys, freePort, postgresEnv, testBackends } from '@plugboard/testing';
 import { inFlight, timed } from './load';
 import { type BenchProcess, startBuiltService } from './service-processes';
 
@@ -258,7 +257,7 @@ async function startStack(tag: string): Promise<Stack> {
       const nc = await connect({ servers: testBackends.natsUrl });
       await (await nc.jetstreamManager()).streams.delete(tag).catch(() => undefined);
       await nc.close();
-      await deleteKeys(`${tag}:*`);
+      await deleteRedisKeys(`${tag}:*`);
       rmSync(cwd, { recursive: true, force: true });
     },
   };
@@ -453,7 +452,7 @@ async function startRawLoop(tag: string): Promise<RawLoop> {
       await worker.close();
       await queue.obliterate({ force: true }).catch(() => undefined);
       await queue.close();
-      await deleteKeys(`${prefix}:*`);
+      await deleteRedisKeys(`${prefix}:*`);
     },
   };
 }
@@ -482,19 +481,5 @@ async function within<T>(promise: Promise<T>, what: string): Promise<T> {
     return await Promise.race([promise, deadline]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-async function deleteKeys(pattern: string): Promise<void> {
-  const redis = new Redis(testBackends.redisUrl, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
   }
 }

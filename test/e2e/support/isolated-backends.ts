@@ -1,5 +1,4 @@
-import { type TestDatabase, createTestDatabase, postgresEnv, testBackends } from '@plugboard/testing';
-import { Redis } from 'ioredis';
+import { type TestDatabase, createTestDatabase, deleteRedisKeys, postgresEnv, testBackends } from '@plugboard/testing';
 import { connect } from 'nats';
 
 export interface IsolationOptions {
@@ -57,22 +56,7 @@ export async function isolateBackends(options: IsolationOptions): Promise<Isolat
       } finally {
         await nc.close();
       }
-      if (options.queue === 'bullmq') await deleteKeys(testBackends.redisUrl, `${tag}:*`);
+      if (options.queue === 'bullmq') await deleteRedisKeys(`${tag}:*`);
     },
   };
-}
-
-/** SCAN instead of KEYS: the shared Redis may hold many other runs' keys. */
-async function deleteKeys(url: string, pattern: string): Promise<void> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
