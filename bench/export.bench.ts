@@ -1,4 +1,4 @@
-import { type TestDatabase, createTestDatabase, freePort, testBackends, waitFor } from '@plugboard/testing';
+import { type TestDatabase, createTestDatabase, freePort, postgresEnv, testBackends, waitFor } from '@plugboard/testing';
 import { openDatabase } from '@plugboard/database';
 import type { AbstractSqlConnection } from '@mikro-orm/postgresql';
 import { execFile } from 'node:child_process';
@@ -118,17 +118,11 @@ async function psql(database: TestDatabase, command: string): Promise<void> {
 
 async function startInfraAdmin(database: TestDatabase, dir: string, processes: BenchProcess[]): Promise<string> {
   const port = await freePort();
-  const c = database.config;
   const tag = `pbbench${process.pid}${port}`;
   const child = startBuiltService(
     'infra-admin',
     {
-      DATABASE_TYPE: 'postgres',
-      DATABASE_HOST: c.DATABASE_HOST ?? '127.0.0.1',
-      DATABASE_PORT: String(c.DATABASE_PORT),
-      DATABASE_USERNAME: c.DATABASE_USERNAME ?? 'postgres',
-      ...(c.DATABASE_PASSWORD ? { DATABASE_PASSWORD: c.DATABASE_PASSWORD } : {}),
-      DATABASE_NAME: c.DATABASE_NAME,
+      ...postgresEnv(database.config),
       HOST: '127.0.0.1',
       HTTP_PORT: String(port),
       BUS_TYPE: 'nats',

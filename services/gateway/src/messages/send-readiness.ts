@@ -1,5 +1,5 @@
 import { ErrorCode } from '@plugboard/contracts';
-import type { Database } from '@plugboard/database';
+import type { Database, SessionStatus } from '@plugboard/database';
 import { ServiceError } from '@plugboard/service-kit';
 import type { SessionStatusCache } from '../sessions/session-status-cache';
 
@@ -32,9 +32,11 @@ export class SendReadiness {
   ) {}
 
   async require(sessionId: string): Promise<SessionSender> {
-    const sender = await this.sender(sessionId);
+    const { sender, status: readStatus } = await this.sender(sessionId);
     if (this.queueWhenNotReady) return sender;
+    // A status not cached comes from the row just read, or (sender remembered) one read now.
     const { status } = await this.statusCache.get(sessionId, async () => {
+      if (readStatus !== undefined) return { id: sessionId, status: readStatus };
       const session = await this.database.sessions.get(sessionId);
       if (!session) throw notFound(sessionId);
       return { id: session.id, status: session.status };
@@ -51,10 +53,11 @@ export class SendReadiness {
     return notFound(sessionId);
   }
 
-  private async sender(sessionId: string): Promise<SessionSender> {
+  /** The session's sender; with its status when the row was read for it (not remembered). */
+  private async sender(sessionId: string): Promise<{ sender: SessionSender; status?: SessionStatus }> {
     const now = Date.now();
     const known = this.senders.get(sessionId);
-    if (known && known.until > now) return known.sender;
+    if (known && known.until > now) return { sender: known.sender };
     const session = await this.database.sessions.get(sessionId);
     if (!session) {
       this.senders.delete(sessionId);
@@ -65,7 +68,7 @@ export class SendReadiness {
     }
     const sender = { id: session.id, phone: session.phone ?? null };
     this.senders.set(sessionId, { sender, until: now + SENDER_TTL_MS });
-    return sender;
+    return { sender, status: session.status };
   }
 }
 
