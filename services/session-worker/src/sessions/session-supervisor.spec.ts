@@ -117,6 +117,19 @@ describe('SessionSupervisor + SessionRunner (memory bus, SQLite)', () => {
     expect((await mocks.repo.getByName('idle'))?.leaseOwner ?? null).toBeNull();
   });
 
+  it('runs a session once when a create-time claim and a sweep of the same worker race for it', async () => {
+    const { sut, mocks } = await setup();
+    const a = sut.worker('worker-a');
+    const session = await mocks.repo.create({ name: 'raced', engine: 'simulator', desiredState: 'running' });
+
+    await Promise.all([a.supervisor.sweep(), a.supervisor.tryClaim(session.id), a.supervisor.sweep()]);
+    await waitFor('qr_ready', async () => (await mocks.row(session.id)).status === 'qr_ready');
+
+    expect(a.engine.created).toHaveLength(1);
+    expect(a.engine.live(session.id)).toHaveLength(1);
+    expect(a.supervisor.runner(session.id)!.generation).toBe((await mocks.row(session.id)).leaseGeneration);
+  });
+
   it('drain stops engines and releases leases without touching desiredState; another worker takes over; the old generation is fenced', async () => {
     const { sut, mocks } = await setup();
     const a = sut.worker('worker-a');

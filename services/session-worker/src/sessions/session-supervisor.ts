@@ -40,6 +40,12 @@ export type CommandDispatcher = (sessionId: string, payload: unknown, context: M
 export class SessionSupervisor implements OnApplicationBootstrap, OnModuleDestroy {
   readonly settings: SessionSettings;
   private readonly owned = new Map<string, OwnedSession>();
+  /**
+   * Sessions with a claim in flight. A claim by the lease's own owner succeeds (boot takes
+   * back its leases that way), so a sweep racing a create-time claim would otherwise claim the
+   * session a second time and run it under two generations at once.
+   */
+  private readonly claiming = new Set<string>();
   private renewTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private drainSubscription: BusSubscription | undefined;
@@ -106,13 +112,19 @@ export class SessionSupervisor implements OnApplicationBootstrap, OnModuleDestro
 
   /** Claims one session now if there is room (create/start); the sweep would get it later anyway. */
   async tryClaim(sessionId: string): Promise<boolean> {
-    if (this.draining || this.owned.has(sessionId) || this.owned.size >= this.settings.maxSessions) return false;
-    const generation = await this.sessions.claim(sessionId, this.instanceId, this.settings.leaseTtlMs);
-    if (generation === null) return false;
-    const session = await this.sessions.get(sessionId);
-    if (!session) return false;
-    await this.adopt(session, generation, Date.now());
-    return true;
+    if (this.draining || this.isHeld(sessionId) || this.owned.size >= this.settings.maxSessions) return false;
+    this.claiming.add(sessionId);
+    try {
+      const claimedAt = Date.now();
+      const generation = await this.sessions.claim(sessionId, this.instanceId, this.settings.leaseTtlMs, new Date(claimedAt));
+      if (generation === null) return false;
+      const session = await this.sessions.get(sessionId);
+      if (!session) return false;
+      await this.adopt(session, generation, claimedAt);
+      return true;
+    } finally {
+      this.claiming.delete(sessionId);
+    }
   }
 
   /**
@@ -167,15 +179,21 @@ export class SessionSupervisor implements OnApplicationBootstrap, OnModuleDestro
     if (this.draining) return undefined;
     const now = new Date();
     const running = await this.sessions.list({ desiredState: 'running' });
-    const claimable = running.filter((s) => !this.owned.has(s.id) && (leaseFree(s, now) || (boot && s.leaseOwner === this.instanceId)));
+    const claimable = running.filter((s) => !this.isHeld(s.id) && (leaseFree(s, now) || (boot && s.leaseOwner === this.instanceId)));
     // Claims are independent compare-and-swaps: run them together so a takeover is not paced by round trips.
-    const room = Math.max(0, this.settings.maxSessions - this.owned.size);
+    const room = Math.max(0, this.settings.maxSessions - this.owned.size - this.claiming.size);
+    const claims = claimable.slice(0, room);
+    claims.forEach((session) => this.claiming.add(session.id));
     await Promise.all(
-      claimable.slice(0, room).map(async (session) => {
-        const claimedAt = Date.now();
-        const generation = await this.sessions.claim(session.id, this.instanceId, this.settings.leaseTtlMs, new Date(claimedAt));
-        if (generation !== null && !this.draining) await this.adopt(session, generation, claimedAt);
-        else if (generation !== null) await this.sessions.release(session.id, this.instanceId, generation);
+      claims.map(async (session) => {
+        try {
+          const claimedAt = Date.now();
+          const generation = await this.sessions.claim(session.id, this.instanceId, this.settings.leaseTtlMs, new Date(claimedAt));
+          if (generation !== null && !this.draining) await this.adopt(session, generation, claimedAt);
+          else if (generation !== null) await this.sessions.release(session.id, this.instanceId, generation);
+        } finally {
+          this.claiming.delete(session.id);
+        }
       }),
     );
     const expiries = running
@@ -202,6 +220,11 @@ export class SessionSupervisor implements OnApplicationBootstrap, OnModuleDestro
     this.sweepTimer = setTimeout(() => void this.sweepLoop(), delay);
   }
 
+  /** Owned, or with a claim in flight. */
+  private isHeld(sessionId: string): boolean {
+    return this.owned.has(sessionId) || this.claiming.has(sessionId);
+  }
+
   private async adopt(session: SessionEntity, generation: number, claimedAt: number): Promise<void> {
     const id = session.id;
     let engine: EnginePort;
@@ -222,7 +245,7 @@ export class SessionSupervisor implements OnApplicationBootstrap, OnModuleDestro
       bus: this.bus,
       reconnectMaxMs: this.settings.reconnectMaxMs,
       log: (message) => this.logger.log(message),
-      onFenced: () => void this.lose(id, 'a fenced write was refused'),
+      onFenced: () => void this.lose(id, entry, 'a fenced write was refused'),
       onEngineEvent: (event) => this.engineListeners.forEach((listener) => listener(id, event)),
     });
     const entry: OwnedSession = { runner };
@@ -240,7 +263,7 @@ export class SessionSupervisor implements OnApplicationBootstrap, OnModuleDestro
         { subject: sessionCommandsPattern(id) },
       );
     } catch (error) {
-      await this.lose(id, `command subscription failed: ${errorText(error)}`);
+      await this.lose(id, entry, `command subscription failed: ${errorText(error)}`);
       return;
     }
     this.scheduleStart(id, runner);
@@ -273,7 +296,7 @@ export class SessionSupervisor implements OnApplicationBootstrap, OnModuleDestro
         }
         if (this.owned.get(id) !== entry) return;
         if (renewed) this.armExpiry(id, entry, startedAt + ttl);
-        else await this.lose(id, 'lease renewal refused');
+        else await this.lose(id, entry, 'lease renewal refused');
       }),
     );
   }
@@ -286,13 +309,15 @@ export class SessionSupervisor implements OnApplicationBootstrap, OnModuleDestro
   private armExpiry(id: string, entry: OwnedSession, expiresAt: number): void {
     clearTimeout(entry.expiry);
     const margin = Math.min(1_000, Math.floor(this.settings.leaseTtlMs / 10));
-    entry.expiry = setTimeout(() => void this.lose(id, 'lease expired unrenewed'), Math.max(0, expiresAt - Date.now() - margin));
+    entry.expiry = setTimeout(() => void this.lose(id, entry, 'lease expired unrenewed'), Math.max(0, expiresAt - Date.now() - margin));
   }
 
-  /** The lease is gone (or about to be): stop at once, write nothing. */
-  private async lose(id: string, reason: string): Promise<void> {
-    const entry = this.owned.get(id);
-    if (!entry) return;
+  /**
+   * The lease `entry` was adopted under is gone (or about to be): stop at once, write nothing.
+   * Names the entry, so a late signal about an older generation never stops a newer one.
+   */
+  private async lose(id: string, entry: OwnedSession, reason: string): Promise<void> {
+    if (this.owned.get(id) !== entry) return;
     this.owned.delete(id);
     clearTimeout(entry.expiry);
     this.logger.warn(`lost session ${id} gen ${entry.runner.generation}: ${reason}`);
