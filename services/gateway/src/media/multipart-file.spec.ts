@@ -51,7 +51,8 @@ describe('multipartBoundary', () => {
 });
 
 describe('readMultipartFile', () => {
-  it.each([1, 7, 64, 65_536])('streams the file part byte for byte with chunks of %i bytes', async (size) => {
+  // 32, 33 and 34 bytes: one less than, as long as, and one more than the delimiter.
+  it.each([1, 7, 32, 33, 34, 64, 65_536])('streams the file part byte for byte with chunks of %i bytes', async (size) => {
     // Bytes that look like the start of a delimiter inside the file must stay in it.
     const content = Buffer.concat([randomBytes(10_000), Buffer.from(`\r\n--${BOUNDARY.slice(0, 10)}`), randomBytes(5_000), Buffer.from('\r\n-')]);
     const raw = body([{ headers: ['Content-Disposition: form-data; name="caption"'], content: 'skipped field' }, filePart(content), { headers: ['Content-Disposition: form-data; name="after"'], content: 'drained' }]);

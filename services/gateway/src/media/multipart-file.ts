@@ -23,7 +23,8 @@ export function multipartBoundary(contentType: string | undefined): string | und
 /**
  * Streams the first part with a `filename` out of a multipart/form-data body (other parts
  * before it are skipped, parts after it drained). Holds at most one chunk plus a boundary in
- * memory: the file itself is never buffered. Resolves once the file part's headers are read.
+ * memory: the file itself is never buffered, nor its chunks copied. Resolves once the file
+ * part's headers are read.
  */
 export function readMultipartFile(body: Readable, boundary: string): Promise<MultipartFile> {
   const delimiter = Buffer.from(`\r\n--${boundary}`);
@@ -36,11 +37,23 @@ export function readMultipartFile(body: Readable, boundary: string): Promise<Mul
       settled = true;
       body.destroy();
     };
+    let state: 'preamble' | 'headers' | 'skip' | 'file' | 'done' = 'preamble';
+    let tail = EMPTY;
+    const feedFile = async (chunk: Buffer) => {
+      const scanned = scanFileChunk(tail, chunk, delimiter);
+      for (const piece of scanned.out) if (piece.length > 0 && !out.write(piece)) await new Promise((r) => out.once('drain', r));
+      tail = scanned.tail;
+      if (scanned.done) {
+        out.end();
+        state = 'done';
+      }
+    };
     const run = async () => {
       // A leading CRLF lets the first boundary match the same delimiter as the others.
       let buffer = Buffer.from('\r\n');
-      let state: 'preamble' | 'headers' | 'skip' | 'file' | 'done' = 'preamble';
       for await (const chunk of body) {
+        if (state === 'file') await feedFile(chunk as Buffer);
+        if (state === 'file' || state === 'done') continue;
         buffer = Buffer.concat([buffer, chunk as Buffer]);
         for (;;) {
           if (state === 'preamble' || state === 'skip') {
@@ -51,7 +64,7 @@ export function readMultipartFile(body: Readable, boundary: string): Promise<Mul
             }
             buffer = buffer.subarray(at + delimiter.length);
             state = 'headers';
-          } else if (state === 'headers') {
+          } else {
             const end = buffer.indexOf(CRLF2);
             if (end < 0) {
               if (buffer.length > MAX_HEADER_BYTES) throw invalid('part headers too long');
@@ -69,24 +82,7 @@ export function readMultipartFile(body: Readable, boundary: string): Promise<Mul
             state = 'file';
             settled = true;
             resolve({ filename: decodeFilename(filename), contentType: /^content-type:\s*(.+?)\s*$/im.exec(headers)?.[1], stream: out });
-          } else if (state === 'file') {
-            const at = buffer.indexOf(delimiter);
-            if (at >= 0) {
-              if (!out.write(buffer.subarray(0, at))) await new Promise((r) => out.once('drain', r));
-              out.end();
-              state = 'done';
-              buffer = Buffer.alloc(0);
-              break;
-            }
-            const keep = delimiter.length - 1;
-            if (buffer.length > keep) {
-              const ready = buffer.subarray(0, buffer.length - keep);
-              buffer = buffer.subarray(buffer.length - keep);
-              if (!out.write(ready)) await new Promise((r) => out.once('drain', r));
-            }
-            break;
-          } else {
-            buffer = Buffer.alloc(0);
+            await feedFile(buffer);
             break;
           }
         }
@@ -95,6 +91,33 @@ export function readMultipartFile(body: Readable, boundary: string): Promise<Mul
     };
     run().catch((error: unknown) => fail(error instanceof ServiceError ? error : invalid(error instanceof Error ? error.message : String(error))));
   });
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * One chunk of the file part: the bytes that can go out now, the tail that must wait (it may be
+ * the start of the delimiter), and whether the delimiter ended the part. `tail` is at most one
+ * byte shorter than the delimiter. Only that short tail is ever joined with the chunk's first
+ * bytes (to find a delimiter across the edge); the chunk itself goes out as slices of itself.
+ */
+export function scanFileChunk(tail: Buffer, chunk: Buffer, delimiter: Buffer): { out: Buffer[]; tail: Buffer; done: boolean } {
+  const keep = delimiter.length - 1;
+  if (chunk.length < keep) {
+    const joined = Buffer.concat([tail, chunk]);
+    const at = joined.indexOf(delimiter);
+    if (at >= 0) return { out: [joined.subarray(0, at)], tail: EMPTY, done: true };
+    const cut = Math.max(0, joined.length - keep);
+    return { out: [joined.subarray(0, cut)], tail: joined.subarray(cut), done: false };
+  }
+  if (tail.length > 0) {
+    // A delimiter that starts in the tail ends within the chunk's first `keep` bytes.
+    const at = Buffer.concat([tail, chunk.subarray(0, keep)]).indexOf(delimiter);
+    if (at >= 0 && at < tail.length) return { out: [tail.subarray(0, at)], tail: EMPTY, done: true };
+  }
+  const at = chunk.indexOf(delimiter);
+  if (at >= 0) return { out: [tail, chunk.subarray(0, at)], tail: EMPTY, done: true };
+  return { out: [tail, chunk.subarray(0, chunk.length - keep)], tail: chunk.subarray(chunk.length - keep), done: false };
 }
 
 function decodeFilename(raw: string): string {
