@@ -38,7 +38,7 @@ export function readMultipartFile(body: Readable, boundary: string): Promise<Mul
       body.destroy();
     };
     let state: 'preamble' | 'headers' | 'skip' | 'file' | 'done' = 'preamble';
-    let tail = EMPTY;
+    let tail: Buffer = EMPTY;
     const feedFile = async (chunk: Buffer) => {
       const scanned = scanFileChunk(tail, chunk, delimiter);
       for (const piece of scanned.out) if (piece.length > 0 && !out.write(piece)) await new Promise((r) => out.once('drain', r));
@@ -93,7 +93,7 @@ export function readMultipartFile(body: Readable, boundary: string): Promise<Mul
   });
 }
 
-const EMPTY = Buffer.alloc(0);
+const EMPTY: Buffer = Buffer.alloc(0);
 
 /**
  * One chunk of the file part: the bytes that can go out now, the tail that must wait (it may be
