@@ -257,5 +257,44 @@ describe('data export/import between SQLite and PostgreSQL (infra-admin as its o
       expect(refused.body.error.code).toBe('IMPORT_REDACTED');
       expect(await checksumsOf(config)).toEqual(before);
     }, 120_000);
+
+    it('imports an export of schema version 6, its received messages counted as announced, and refuses version 5', async () => {
+      if (!reachable) return;
+      const atVersion = (version: number) => {
+        const rows = rewriteExport(valid, (lines) =>
+          lines.map((row) => {
+            const parsed = JSON.parse(row) as { t: string; r: Record<string, unknown> };
+            if (parsed.t !== 'messages') return row;
+            const { announced_at: _dropped, ...older } = parsed.r;
+            return JSON.stringify({ t: 'messages', r: older });
+          }),
+        );
+        const lines = gunzipSync(rows).toString('utf8').split('\n');
+        lines[0] = JSON.stringify({ ...JSON.parse(lines[0]), schemaVersion: version });
+        return gzipSync(lines.join('\n'));
+      };
+      const tooOld = await importFrom(target, atVersion(5), 'mode=replace');
+      expect(tooOld.status, JSON.stringify(tooOld.body)).toBe(409);
+      expect(tooOld.body.error.code).toBe('IMPORT_SCHEMA_MISMATCH');
+
+      const older = await importFrom(target, atVersion(6), 'mode=replace');
+      expect(older.status, JSON.stringify(older.body)).toBe(200);
+      const orm = await openDatabase({ ...config, DATABASE_SYNCHRONIZE: false }, { migrate: false });
+      try {
+        const counts = (await orm.em.getConnection().execute(
+          `select direction, sum(case when announced_at = created_at then 1 else 0 end) as announced, sum(case when announced_at is null then 1 else 0 end) as owed
+           from messages group by direction order by direction`,
+        )) as { direction: string; announced: number | string; owed: number | string }[];
+        expect(counts.map((c) => ({ ...c, announced: Number(c.announced), owed: Number(c.owed) }))).toEqual([
+          { direction: 'incoming', announced: 250, owed: 0 },
+          { direction: 'outgoing', announced: 0, owed: 250 },
+        ]);
+      } finally {
+        await orm.close(true);
+      }
+      // Back to the rows the other cases compare with.
+      expect((await importFrom(target, valid, 'mode=replace')).status).toBe(200);
+      expect(await checksumsOf(config)).toEqual(before);
+    }, 120_000);
   });
 });

@@ -6,6 +6,7 @@ import { DatabaseConnector } from './database-connector';
 import { DatabaseHealth } from './database.health';
 import { ApiKeyRepository } from './repositories/api-key.repository';
 import { AuditLogRepository } from './repositories/audit-log.repository';
+import { MessageAnnouncementRepository } from './repositories/message-announcements';
 import { MessageBatchRepository } from './repositories/message-batch.repository';
 import { MessageRepository } from './repositories/message.repository';
 import { SessionRepository } from './repositories/session.repository';
@@ -36,6 +37,7 @@ function providersOf(database: Database) {
     { provide: DatabaseHealth, useValue: database.health },
     { provide: SessionRepository, useValue: database.sessions },
     { provide: MessageRepository, useValue: database.messages },
+    { provide: MessageAnnouncementRepository, useValue: database.announcements },
     { provide: MessageBatchRepository, useValue: database.batches },
     { provide: ApiKeyRepository, useValue: database.apiKeys },
     { provide: AuditLogRepository, useValue: database.auditLogs },
@@ -47,7 +49,7 @@ function providersOf(database: Database) {
   ];
 }
 
-const EXPORTS = [Database, MikroORM, DatabaseConnector, DatabaseHealth, SessionRepository, MessageRepository, MessageBatchRepository, ApiKeyRepository, AuditLogRepository, SimulatorRepository, MediaRepository, WebhookRepository, WebhookDeliveryRepository, WebhookCursorRepository];
+const EXPORTS = [Database, MikroORM, DatabaseConnector, DatabaseHealth, SessionRepository, MessageRepository, MessageAnnouncementRepository, MessageBatchRepository, ApiKeyRepository, AuditLogRepository, SimulatorRepository, MediaRepository, WebhookRepository, WebhookDeliveryRepository, WebhookCursorRepository];
 
 /**
  * The database socket for Nest: `Database`, `MikroORM`, the connector (state, whenReady), the

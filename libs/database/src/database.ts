@@ -5,6 +5,7 @@ import { DatabaseHealth } from './database.health';
 import { ApiKeyRepository } from './repositories/api-key.repository';
 import { AuditLogRepository } from './repositories/audit-log.repository';
 import { MediaRepository } from './repositories/media.repository';
+import { MessageAnnouncementRepository } from './repositories/message-announcements';
 import { MessageBatchRepository } from './repositories/message-batch.repository';
 import { MessageRepository } from './repositories/message.repository';
 import { SessionRepository } from './repositories/session.repository';
@@ -29,6 +30,7 @@ export class Database {
   readonly health: DatabaseHealth;
   readonly sessions: SessionRepository;
   readonly messages: MessageRepository;
+  readonly announcements: MessageAnnouncementRepository;
   readonly batches: MessageBatchRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly auditLogs: AuditLogRepository;
@@ -47,6 +49,7 @@ export class Database {
     this.health = new DatabaseHealth(orm, config.DATABASE_TYPE, this.connector);
     this.sessions = new SessionRepository(orm);
     this.messages = new MessageRepository(orm);
+    this.announcements = new MessageAnnouncementRepository(orm);
     this.batches = new MessageBatchRepository(orm, this.messages);
     this.apiKeys = new ApiKeyRepository(orm, { lockRows: config.DATABASE_TYPE === 'postgres' });
     this.auditLogs = new AuditLogRepository(orm);

@@ -3,6 +3,7 @@ import type { DatabaseConfig } from './database.config';
 import { DatabaseError } from './database.errors';
 import { assertKnownMigrations, pendingMigrations, runMigrations } from './run-migrations';
 import { SCHEMA_VERSION, assertSchemaNotNewer, stampSchemaVersion } from './schema-version';
+import { upgradeSqliteData } from './sqlite-upgrades';
 
 export interface PrepareOptions {
   /** PostgreSQL only: apply pending migrations (under the advisory lock) instead of waiting for them. */
@@ -21,6 +22,7 @@ export async function prepareDatabase(orm: MikroORM, config: DatabaseConfig, opt
       // A database already at this version is left alone: the diff of a SQLite schema is never
       // empty (check constraints do not round-trip), and each rebuild rewrites whole tables.
       if (version !== SCHEMA_VERSION) await syncSqliteSchema(orm);
+      if (version !== undefined && version < SCHEMA_VERSION) await upgradeSqliteData(orm, version);
       await stampSchemaVersion(orm.em);
     } else if (version === undefined || version < SCHEMA_VERSION) {
       throw DatabaseError.unavailable(

@@ -76,6 +76,33 @@ describe('PostgreSQL migrations (real PostgreSQL)', () => {
     expect(ledger.map((row) => row.name)).toEqual(MIGRATIONS.map((m) => m.name));
   });
 
+  it('upgrades to version 7 with every received message counted as announced, so nothing is published again', async () => {
+    const orm = await connected(await freshDatabase());
+    await orm.migrator.up({ to: 'Migration0006MessageSchedule' });
+    expect(await readSchemaVersion(orm.em)).toBe(6);
+    const db = orm.em.getConnection();
+    await db.execute(`insert into sessions (id, name, engine, status, desired_state, config, lease_generation, created_at, updated_at)
+      values ('s1', 's1', 'simulator', 'created', 'running', '{}', 0, now(), now())`);
+    const row = (id: string, direction: string) =>
+      `('${id}', 's1', 'c', 'c', 'me', '${direction}', 'text', '{}', 'delivered', '[]', '2026-01-01T00:00:00Z', now(), '2026-01-01T00:00:00Z')`;
+    await db.execute(`insert into messages (id, session_id, chat_id, "from", "to", direction, type, payload, status, timeline, created_at, updated_at, due_at)
+      values ${row('in-1', 'incoming')}, ${row('out-1', 'outgoing')}`);
+
+    expect((await runMigrations(orm)).applied).toEqual(['Migration0007MessageAnnounced']);
+    expect(await readSchemaVersion(orm.em)).toBe(7);
+    const rows = (await db.execute(`select id, announced_at = created_at as announced, announced_at is null as owed from messages order by id`)) as {
+      id: string;
+      announced: boolean | null;
+      owed: boolean;
+    }[];
+    expect(rows).toEqual([
+      { id: 'in-1', announced: true, owed: false },
+      { id: 'out-1', announced: null, owed: true },
+    ]);
+    const [index] = (await db.execute(`select indexdef from pg_indexes where indexname = 'messages_unannounced_index'`)) as { indexdef: string }[];
+    expect(index?.indexdef).toMatch(/WHERE \(\(announced_at IS NULL\) AND/);
+  });
+
   it('refuses a database stamped by a newer release, with a clear message', async () => {
     const db = await freshDatabase();
     const orm = await connected(db);

@@ -3,6 +3,7 @@ import { type TestDatabase, backendReachable, createTestDatabase, freePort, test
 import { DatabaseConnector } from '../database-connector';
 import { DatabaseHealth } from '../database.health';
 import { openDatabase } from '../open-database';
+import { runMessageAnnouncementsContract } from './message-announcements.contract';
 import { runRepositoryContract } from './repositories.contract';
 import { MikroORM as Orm } from '@mikro-orm/core';
 import { createDatabaseOptions } from '../database.config';
@@ -29,6 +30,7 @@ afterAll(async () => {
 });
 
 runRepositoryContract('postgres', { orm: () => orm, other: () => other, available: () => reachable });
+runMessageAnnouncementsContract('postgres', { orm: () => orm, other: () => other, available: () => reachable });
 
 describe('postgres plug health', () => {
   beforeEach(({ skip }) => skip(!reachable, `PostgreSQL at ${url} is unreachable`));

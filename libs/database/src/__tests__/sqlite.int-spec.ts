@@ -7,6 +7,7 @@ import { openDatabase } from '../open-database';
 import { MessageRepository } from '../repositories/message.repository';
 import { SessionRepository } from '../repositories/session.repository';
 import { SCHEMA_VERSION, readSchemaVersion } from '../schema-version';
+import { runMessageAnnouncementsContract } from './message-announcements.contract';
 import { runRepositoryContract } from './repositories.contract';
 import { sqliteConfig } from './sqlite-config';
 
@@ -29,6 +30,7 @@ afterAll(async () => {
 });
 
 runRepositoryContract('sqlite', { orm: () => orm, other: () => other, available: () => true });
+runMessageAnnouncementsContract('sqlite', { orm: () => orm, other: () => other, available: () => true });
 
 describe('sqlite plug', () => {
   it('stamps the schema version after syncing', async () => {
@@ -39,6 +41,31 @@ describe('sqlite plug', () => {
     const health = await new DatabaseHealth(orm, 'sqlite').probe();
     expect(health).toMatchObject({ socket: 'database', plug: 'sqlite', status: 'up' });
     expect(health.latencyMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('counts the received messages of a version 6 database as announced when it syncs it', async () => {
+    const path = join(dir, 'announced', 'plugboard.sqlite');
+    const first = await openDatabase(sqliteConfig(path));
+    const session = await new SessionRepository(first).create({ name: 'older', engine: 'simulator' });
+    const messages = new MessageRepository(first);
+    const at = new Date('2026-01-01T00:00:00.000Z');
+    const { message: incoming } = await messages.recordIncoming({ sessionId: session.id, waMessageId: 'wa-1', chatId: 'c', from: 'c', to: 'me', type: 'text', at });
+    const { message: outgoing } = await messages.insertPending({ sessionId: session.id, chatId: 'c', from: 'me', to: 'c', type: 'text' });
+    // As version 6 left it: no announced_at, no index on it.
+    await first.em.getConnection().execute('drop index "messages_unannounced_index"');
+    await first.em.getConnection().execute('alter table "messages" drop column "announced_at"');
+    await first.em.getConnection().execute('update schema_info set version = 6');
+    await first.close(true);
+
+    const upgraded = await openDatabase(sqliteConfig(path));
+    const again = new MessageRepository(upgraded);
+    expect((await again.get(incoming.id))?.announcedAt?.toISOString()).toBe(at.toISOString());
+    expect((await again.get(outgoing.id))?.announcedAt).toBeNull();
+    // The partial index survives the sync's table rebuilds.
+    const indexes = await upgraded.em.getConnection().execute<{ sql: string }[]>(`select sql from sqlite_master where name = 'messages_unannounced_index'`);
+    expect(indexes[0]?.sql).toMatch(/where "announced_at" is null/);
+    expect(await readSchemaVersion(upgraded.em)).toBe(SCHEMA_VERSION);
+    await upgraded.close(true);
   });
 
   it('keeps every row when it reopens a database, and when it syncs an older one', async () => {

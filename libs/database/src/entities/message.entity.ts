@@ -28,6 +28,11 @@ export interface MessageTimelineEntry {
 @Index({ name: 'messages_history_index', properties: ['sessionId', 'createdAt', 'id'] })
 @Index({ name: 'messages_session_status_due_index', properties: ['sessionId', 'status', 'dueAt'] })
 @Index({ name: 'messages_batch_status_index', properties: ['batchId', 'status'] })
+// Partial: only the few received rows whose event is still owed, so a takeover finds them without reading the history.
+@Index({
+  name: 'messages_unannounced_index',
+  expression: `create index "messages_unannounced_index" on "messages" ("session_id", "created_at", "id") where "announced_at" is null and "direction" = 'incoming'`,
+})
 export class MessageEntity {
   @PrimaryKey({ type: 'string', length: 36 })
   id: string & Opt = randomUUID();
@@ -105,4 +110,11 @@ export class MessageEntity {
   /** When WhatsApp reported the message revoked (deleted for everyone). */
   @Property({ type: 'datetime', nullable: true })
   revokedAt?: Date | null;
+
+  /**
+   * Incoming only: when its `message.received` was published. Null until then, so a message
+   * stored by a worker that died before publishing is announced by the next one.
+   */
+  @Property({ type: 'datetime', nullable: true })
+  announcedAt?: Date | null;
 }

@@ -5,6 +5,7 @@ import { Migration0003ApiKeysAudit } from './0003-api-keys-audit.migration';
 import { Migration0004Webhooks } from './0004-webhooks.migration';
 import { Migration0005Media } from './0005-media.migration';
 import { Migration0006MessageSchedule } from './0006-message-schedule.migration';
+import { Migration0007MessageAnnounced } from './0007-message-announced.migration';
 
 /**
  * Every PostgreSQL migration, in order, registered explicitly (the build has no .ts files
@@ -17,4 +18,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration0004Webhooks', class: Migration0004Webhooks },
   { name: 'Migration0005Media', class: Migration0005Media },
   { name: 'Migration0006MessageSchedule', class: Migration0006MessageSchedule },
+  { name: 'Migration0007MessageAnnounced', class: Migration0007MessageAnnounced },
 ];

@@ -27,6 +27,7 @@ export const MESSAGE_COLUMNS = [
   'read_at',
   'due_at',
   'revoked_at',
+  'announced_at',
 ]
   .map((column) => `"${column}"`)
   .join(', ');
@@ -62,6 +63,7 @@ export function messageFromRow(sql: SqlStatements, row: SqlRow): MessageEntity {
     readAt: sql.readOptionalDate(row.read_at),
     dueAt: sql.readDate(row.due_at),
     revokedAt: sql.readOptionalDate(row.revoked_at),
+    announcedAt: sql.readOptionalDate(row.announced_at),
   };
   return message;
 }

@@ -10,6 +10,7 @@ import { BatchWriter } from './batch-writer';
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, type ExportHeader, ExportHeaderSchema, TrailerSchema } from './export-format';
 import { toImportError } from './import-errors';
 import { readLines } from './ndjson-lines';
+import { OLDEST_IMPORTABLE_SCHEMA, upgradeExportedRow } from './older-exports';
 import { RedactedSecrets } from './redacted-secrets';
 import { RunningSessions } from './running-sessions';
 import { SecretCipher, secretAad } from './secret-cipher';
@@ -130,11 +131,11 @@ function checkHeader(line: string): ExportHeader {
   if (!parsed.success) {
     throw new ServiceError(ErrorCode.ImportInvalid, 'invalid export header', { issues: parsed.error.issues.map((i) => ({ path: i.path, message: i.message })) });
   }
-  if (schemaVersion !== SCHEMA_VERSION) {
+  if (typeof schemaVersion !== 'number' || schemaVersion < OLDEST_IMPORTABLE_SCHEMA || schemaVersion > SCHEMA_VERSION) {
     throw new ServiceError(
       ErrorCode.ImportSchemaMismatch,
-      `exported at schema version ${String(schemaVersion)}, this database is at ${SCHEMA_VERSION}: import with the release that matches the export`,
-      { schemaVersion, expected: SCHEMA_VERSION },
+      `exported at schema version ${String(schemaVersion)}, this release imports versions ${OLDEST_IMPORTABLE_SCHEMA} to ${SCHEMA_VERSION}: import with the release that matches the export`,
+      { schemaVersion, expected: SCHEMA_VERSION, oldest: OLDEST_IMPORTABLE_SCHEMA },
     );
   }
   return parsed.data;
@@ -189,6 +190,7 @@ class RowDecoder {
   private readonly specs: Map<string, { spec: TableSpec; index: number }>;
   private currentIndex = -1;
   private readonly redactedColumns: Set<string>;
+  private readonly schemaVersion: number;
 
   constructor(
     catalog: TableSpec[],
@@ -198,6 +200,7 @@ class RowDecoder {
   ) {
     this.specs = new Map(catalog.map((spec, index) => [spec.name, { spec, index }]));
     this.redactedColumns = new Set(header.redacted);
+    this.schemaVersion = header.schemaVersion;
   }
 
   decode(line: string): { spec: TableSpec; row: Record<string, unknown> } {
@@ -213,7 +216,7 @@ class RowDecoder {
     if (entry.index < this.currentIndex) throw invalid(`rows of ${entry.spec.name} after a later table: the file is not in foreign-key order`);
     this.currentIndex = entry.index;
     const { spec } = entry;
-    const source = parsed.r as Record<string, unknown>;
+    const source = upgradeExportedRow(spec.name, parsed.r as Record<string, unknown>, this.schemaVersion);
     const row: Record<string, unknown> = {};
     const pk = source[spec.primaryKey];
     for (const column of spec.columns) {

@@ -6,13 +6,13 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { loadConfig } from '@plugboard/config';
 import { type EventEnvelope, MessageViewSchema } from '@plugboard/contracts';
-import { MessageRepository, SessionRepository, openDatabase } from '@plugboard/database';
+import { MessageAnnouncementRepository, MessageRepository, SessionRepository, openDatabase } from '@plugboard/database';
 import { MemoryBusAdapter } from '@plugboard/messaging';
 import { createServiceLogger } from '@plugboard/service-kit';
 import { waitFor } from '@plugboard/testing';
 import type { EngineEvent, InboundMessage } from '../engine/engine.port';
-import { publishSessionEvent } from '../sessions/session-events';
-import type { SessionSupervisor } from '../sessions/session-supervisor';
+import { derivedEventId, publishSessionEvent } from '../sessions/session-events';
+import type { OwnershipListener, SessionSupervisor } from '../sessions/session-supervisor';
 import { MemoryMediaStreams } from './__tests__/memory-media-streams';
 import { InboundRecorder, type InboundSettings } from './inbound-recorder';
 
@@ -38,8 +38,12 @@ async function setup(settings: Partial<InboundSettings> = {}, env: Record<string
   const media = new MemoryMediaStreams();
   const logger = createServiceLogger('inbound-test', 'error');
   const warn = vi.spyOn(logger, 'warn');
-  const supervisor = { engineListeners: new Set<(sessionId: string, event: EngineEvent) => void>() };
-  const sut = new InboundRecorder(supervisor as unknown as SessionSupervisor, messages, media, bus, logger, config, settings);
+  const supervisor = {
+    engineListeners: new Set<(sessionId: string, event: EngineEvent) => void>(),
+    ownershipListeners: new Set<OwnershipListener>(),
+  };
+  const announcements = new MessageAnnouncementRepository(orm);
+  const sut = new InboundRecorder(supervisor as unknown as SessionSupervisor, messages, announcements, media, bus, logger, config, settings);
   sut.onModuleInit();
   cleanups.push(async () => {
     await sut.beforeApplicationShutdown();
@@ -49,6 +53,8 @@ async function setup(settings: Partial<InboundSettings> = {}, env: Record<string
   const session = await sessions.create({ name: `s-${Date.now()}`, engine: 'simulator', desiredState: 'running' });
   const emit = (event: EngineEvent, sessionId = session.id) => supervisor.engineListeners.forEach((listener) => listener(sessionId, event));
   const ofType = (type: string) => events.filter((e) => e.type === type);
+  // A new lease object each time, as the supervisor hands over a new runner on each adoption.
+  const adopt = (lease: object = {}) => supervisor.ownershipListeners.forEach((listener) => listener.adopted(session.id, lease as never));
   // The memory bus delivers events asynchronously, in order: once a marker is seen, every earlier event is too.
   const settled = async () => {
     await sut.idle();
@@ -56,7 +62,7 @@ async function setup(settings: Partial<InboundSettings> = {}, env: Record<string
     await publishSessionEvent(bus, session.id, 'session.status', { marker: id });
     await waitFor('the events to arrive', () => events.some((e) => e.data.marker === id));
   };
-  return { sut, mocks: { session, emit, events, ofType, settled, messages, sessions, media, warn } };
+  return { sut, mocks: { session, emit, adopt, events, ofType, settled, messages, sessions, media, warn, bus } };
 }
 
 function text(waMessageId: string, body = 'hello'): InboundMessage {
@@ -181,5 +187,87 @@ describe('InboundRecorder (SQLite, memory bus)', () => {
       { messageId: row!.id, waMessageId: 'wa-gone', chatId: '15550001111@c.us', at: row!.revokedAt!.toISOString() },
       { messageId: null, waMessageId: 'wa-unknown', chatId: '15550009999@c.us', at: expect.any(String) },
     ]);
+  });
+
+  describe('a received message whose event was not published', () => {
+    const receivedIds = (events: EventEnvelope[]) => events.map((e) => (e.data.message as { waMessageId: string }).waMessageId);
+
+    it('is published once, under the id of its first try, when WhatsApp delivers it again', async () => {
+      const { mocks } = await setup();
+      const publish = vi.spyOn(mocks.bus, 'publishEvent').mockRejectedValueOnce(new Error('bus down'));
+      mocks.emit({ type: 'message', message: text('wa-lost') });
+      await mocks.settled();
+      expect(mocks.ofType('message.received')).toHaveLength(0);
+      const row = await mocks.messages.findByWaMessageId(mocks.session.id, 'wa-lost');
+      expect(row).toMatchObject({ direction: 'incoming', announcedAt: null });
+      const firstTry = publish.mock.calls[0]![0];
+
+      mocks.emit({ type: 'message', message: text('wa-lost') });
+      mocks.emit({ type: 'message', message: text('wa-lost') });
+      await mocks.settled();
+      const received = mocks.ofType('message.received');
+      expect(received.map((e) => e.id)).toEqual([firstTry.id]);
+      expect(firstTry.id).toBe(derivedEventId('message.received', row!.id));
+      expect(firstTry.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect((await mocks.messages.get(row!.id))?.announcedAt).toBeInstanceOf(Date);
+    });
+
+    it('stores the media a redelivery brings when the first try stopped before storing it', async () => {
+      const { mocks } = await setup();
+      vi.spyOn(mocks.bus, 'publishEvent').mockRejectedValueOnce(new Error('bus down'));
+      mocks.emit({ type: 'message', message: image('wa-pic', async () => Promise.reject(new Error('download failed: gone'))) });
+      await mocks.settled();
+
+      mocks.emit({ type: 'message', message: image('wa-pic', async () => Readable.from([Buffer.from('png')]), 3) });
+      await mocks.settled();
+      const row = await mocks.messages.findByWaMessageId(mocks.session.id, 'wa-pic');
+      expect(row?.mediaId).toEqual(expect.any(String));
+      const [event] = mocks.ofType('message.received');
+      expect(mocks.ofType('message.received')).toHaveLength(1);
+      expect(event.data.message).toMatchObject({ id: row!.id, mediaId: row!.mediaId });
+    });
+
+    it('is published once, oldest first and in pages, when this worker adopts the session, and never again', async () => {
+      const { mocks } = await setup({ announcePageSize: 2 });
+      const sentAt = (waMessageId: string, second: number) => ({ ...text(waMessageId), timestamp: new Date(Date.UTC(2026, 0, 1, 0, 0, second)) });
+      const down = () => Promise.reject(new Error('bus down'));
+      const publish = vi.spyOn(mocks.bus, 'publishEvent').mockImplementationOnce(down).mockImplementationOnce(down).mockImplementationOnce(down);
+      mocks.emit({ type: 'message', message: sentAt('wa-b', 2) });
+      mocks.emit({ type: 'message', message: sentAt('wa-a', 1) });
+      mocks.emit({ type: 'message', message: sentAt('wa-e', 3) });
+      await mocks.settled();
+      // One stored and announced: the catch-up leaves it alone.
+      mocks.emit({ type: 'message', message: text('wa-c') });
+      await mocks.settled();
+      const failedIds = new Map(publish.mock.calls.slice(0, 3).map(([event]) => [(event.data.message as { waMessageId: string }).waMessageId, event.id]));
+      expect(receivedIds(mocks.ofType('message.received'))).toEqual(['wa-c']);
+
+      mocks.adopt();
+      mocks.emit({ type: 'message', message: text('wa-d') });
+      await mocks.settled();
+      const received = mocks.ofType('message.received');
+      // A page at a time, queued with new messages: one that comes meanwhile goes between two pages.
+      expect(receivedIds(received)).toEqual(['wa-c', 'wa-a', 'wa-b', 'wa-d', 'wa-e']);
+      for (const event of received.filter((e) => failedIds.has((e.data.message as { waMessageId: string }).waMessageId))) {
+        expect(event.id).toBe(failedIds.get((event.data.message as { waMessageId: string }).waMessageId));
+      }
+
+      mocks.adopt();
+      mocks.emit({ type: 'message', message: text('wa-a') });
+      await mocks.settled();
+      expect(mocks.ofType('message.received')).toHaveLength(5);
+    });
+
+    it('is tried again after a pause while this worker owns the session', async () => {
+      const { mocks } = await setup({ announceRetryMs: 20 });
+      mocks.adopt();
+      await mocks.settled();
+      vi.spyOn(mocks.bus, 'publishEvent').mockRejectedValueOnce(new Error('bus down'));
+      mocks.emit({ type: 'message', message: text('wa-retried') });
+      await waitFor('the retried event', () => mocks.ofType('message.received').length === 1);
+      await mocks.settled();
+      expect(receivedIds(mocks.ofType('message.received'))).toEqual(['wa-retried']);
+      expect(mocks.warn).toHaveBeenCalledWith(expect.stringContaining('not published: bus down'), 'InboundRecorder');
+    });
   });
 });

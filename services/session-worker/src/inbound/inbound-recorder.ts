@@ -1,20 +1,15 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnModuleInit, Optional } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@plugboard/config';
-import {
-  type EventType,
-  MediaStreams,
-  MessageAckEventSchema,
-  MessageReceivedEventSchema,
-  MessageRevokedEventSchema,
-} from '@plugboard/contracts';
-import { type MessageEntity, MessageRepository, toMessageView } from '@plugboard/database';
+import { type EventType, MediaStreams, MessageAckEventSchema, MessageRevokedEventSchema } from '@plugboard/contracts';
+import { MessageAnnouncementRepository, type MessageEntity, MessageRepository } from '@plugboard/database';
 import { BusPort } from '@plugboard/messaging';
 import { ServiceLogger } from '@plugboard/service-kit';
 import type { z } from 'zod';
 import type { EngineEvent, InboundMessage } from '../engine/engine.port';
 import { publishSessionEvent } from '../sessions/session-events';
-import { SessionSupervisor } from '../sessions/session-supervisor';
+import { type OwnershipListener, SessionSupervisor } from '../sessions/session-supervisor';
 import { describeError, uploadInboundMedia } from './inbound-media';
+import { ReceivedAnnouncer } from './received-announcer';
 import { SerialChains } from './serial-chains';
 
 export interface InboundSettings {
@@ -26,6 +21,11 @@ export interface InboundSettings {
   mediaTimeoutMs: number;
   /** Tries to store a received message while the database fails, before it is given up (and logged). */
   storeAttempts: number;
+  /** Owed `message.received` events published per catch-up page, between new messages. */
+  announcePageSize: number;
+  /** First and longest pause before owed events are tried again after the bus refused one. */
+  announceRetryMs: number;
+  announceRetryMaxMs: number;
 }
 
 /** Optional overrides of `DEFAULT_INBOUND_SETTINGS` (tests). */
@@ -36,6 +36,9 @@ export const DEFAULT_INBOUND_SETTINGS: InboundSettings = {
   ackRetryMaxMs: 500,
   mediaTimeoutMs: 120_000,
   storeAttempts: 5,
+  announcePageSize: 100,
+  announceRetryMs: 1_000,
+  announceRetryMaxMs: 60_000,
 };
 
 const FIRST_RETRY_MS = 20;
@@ -46,7 +49,7 @@ type HandledEvent = Extract<EngineEvent, { type: 'message' | 'message_ack' | 'me
  * Turns the engine's message events of owned sessions into rows and events: received messages
  * (with their media streamed into the media-service), acks and revokes. Events of one session
  * are handled in order, sessions concurrently. Redelivered events change nothing and publish
- * nothing twice.
+ * nothing twice, except a received message whose event was never published (see ReceivedAnnouncer).
  */
 @Injectable()
 export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown {
@@ -55,11 +58,17 @@ export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown 
   /** Acks of messages whose row the send loop has not marked `sent` yet, in order per message. */
   private readonly waitingAcks = new SerialChains();
   private closing = false;
+  private readonly announcer: ReceivedAnnouncer;
   private readonly listener = (sessionId: string, event: EngineEvent) => this.accept(sessionId, event);
+  private readonly ownership: OwnershipListener = {
+    adopted: (sessionId, runner) => this.announcer.adopted(sessionId, runner),
+    ended: async (sessionId, runner) => this.announcer.ended(sessionId, runner),
+  };
 
   constructor(
     private readonly supervisor: SessionSupervisor,
     private readonly messages: MessageRepository,
+    announcements: MessageAnnouncementRepository,
     private readonly media: MediaStreams,
     private readonly bus: BusPort,
     private readonly logger: ServiceLogger,
@@ -67,16 +76,28 @@ export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown 
     @Optional() @Inject(INBOUND_SETTINGS) settings?: Partial<InboundSettings>,
   ) {
     this.settings = { ...DEFAULT_INBOUND_SETTINGS, ...settings };
+    this.announcer = new ReceivedAnnouncer({
+      chains: this.sessions,
+      announcements,
+      bus,
+      logger,
+      pageSize: this.settings.announcePageSize,
+      retryFirstMs: this.settings.announceRetryMs,
+      retryMaxMs: this.settings.announceRetryMaxMs,
+    });
   }
 
   onModuleInit(): void {
     this.supervisor.engineListeners.add(this.listener);
+    this.supervisor.ownershipListeners.add(this.ownership);
   }
 
   /** After the supervisor has drained (onModuleDestroy): its last events are still recorded. */
   async beforeApplicationShutdown(): Promise<void> {
     this.supervisor.engineListeners.delete(this.listener);
+    this.supervisor.ownershipListeners.delete(this.ownership);
     this.closing = true;
+    this.announcer.close();
     await this.idle();
   }
 
@@ -107,12 +128,13 @@ export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown 
     }
   }
 
-  /** Stores the message once, its media next, then publishes `message.received`. */
+  /** Stores the message once, its media next, then publishes `message.received` and records that it did. */
   private async received(sessionId: string, message: InboundMessage): Promise<void> {
     const { message: row, created } = await this.store(sessionId, message);
-    if (!created) return; // redelivered: recorded and published the first time
-    const stored = message.media ? await this.attachMedia(row, message.media) : row;
-    await this.publish(sessionId, 'message.received', MessageReceivedEventSchema, { message: toMessageView(stored) });
+    if (!created && row.announcedAt) return; // redelivered: recorded and published the first time
+    // New, or stored by a run that stopped before publishing it: finish what is missing.
+    const stored = message.media && !row.mediaId ? await this.attachMedia(row, message.media) : row;
+    await this.announcer.announce(stored);
   }
 
   private async store(sessionId: string, message: InboundMessage) {
