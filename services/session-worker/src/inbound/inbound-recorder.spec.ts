@@ -11,6 +11,7 @@ import { MemoryBusAdapter } from '@plugboard/messaging';
 import { createServiceLogger } from '@plugboard/service-kit';
 import { waitFor } from '@plugboard/testing';
 import type { EngineEvent, InboundMessage } from '../engine/engine.port';
+import { SendsInFlight } from '../sessions/sends-in-flight';
 import { derivedEventId, publishSessionEvent } from '../sessions/session-events';
 import type { OwnershipListener, SessionSupervisor } from '../sessions/session-supervisor';
 import { MemoryMediaStreams } from './__tests__/memory-media-streams';
@@ -43,7 +44,8 @@ async function setup(settings: Partial<InboundSettings> = {}, env: Record<string
     ownershipListeners: new Set<OwnershipListener>(),
   };
   const announcements = new MessageAnnouncementRepository(orm);
-  const sut = new InboundRecorder(supervisor as unknown as SessionSupervisor, messages, announcements, media, bus, logger, config, settings);
+  const sendsInFlight = new SendsInFlight();
+  const sut = new InboundRecorder(supervisor as unknown as SessionSupervisor, messages, announcements, sendsInFlight, media, bus, logger, config, settings);
   sut.onModuleInit();
   cleanups.push(async () => {
     await sut.beforeApplicationShutdown();
@@ -62,7 +64,7 @@ async function setup(settings: Partial<InboundSettings> = {}, env: Record<string
     await publishSessionEvent(bus, session.id, 'session.status', { marker: id });
     await waitFor('the events to arrive', () => events.some((e) => e.data.marker === id));
   };
-  return { sut, mocks: { session, emit, adopt, events, ofType, settled, messages, sessions, media, warn, bus } };
+  return { sut, mocks: { session, emit, adopt, events, ofType, settled, messages, sessions, media, warn, bus, sendsInFlight } };
 }
 
 function text(waMessageId: string, body = 'hello'): InboundMessage {
@@ -138,6 +140,7 @@ describe('InboundRecorder (SQLite, memory bus)', () => {
     const { message } = await mocks.messages.insertPending({ sessionId: mocks.session.id, chatId: '15550003333@c.us', from: 'me', to: '15550003333@c.us', type: 'text', body: 'hi' });
     const generation = await mocks.sessions.claim(mocks.session.id, 'worker-a', 60_000);
     await mocks.messages.transition(message.id, 'sending', { generation: generation! });
+    const endSend = mocks.sendsInFlight.begin(mocks.session.id);
 
     mocks.emit({ type: 'message_ack', waMessageId: 'wa-out', ack: 'sent' });
     mocks.emit({ type: 'message_ack', waMessageId: 'wa-out', ack: 'delivered' });
@@ -145,6 +148,7 @@ describe('InboundRecorder (SQLite, memory bus)', () => {
     // The send loop writes the id a moment later; the acks wait for it.
     await new Promise((resolve) => setTimeout(resolve, 60));
     await mocks.messages.transition(message.id, 'sent', { waMessageId: 'wa-out' });
+    endSend();
     await mocks.settled();
 
     const row = await mocks.messages.get(message.id);
@@ -162,14 +166,28 @@ describe('InboundRecorder (SQLite, memory bus)', () => {
     expect(mocks.ofType('message.ack')).toHaveLength(2);
   });
 
-  it('logs a warning when an ack never finds its message, and lets the session go on meanwhile', async () => {
+  it('logs a warning when an ack never finds its message while a send was in flight, and lets the session go on meanwhile', async () => {
     const { mocks } = await setup({ ackWaitMs: 150, ackRetryMaxMs: 30 });
+    const endSend = mocks.sendsInFlight.begin(mocks.session.id);
     mocks.emit({ type: 'message_ack', waMessageId: 'wa-nowhere', ack: 'read' });
     mocks.emit({ type: 'message', message: text('wa-meanwhile') });
     await waitFor('the later message', () => mocks.ofType('message.received').length === 1);
     await mocks.settled();
     expect(mocks.ofType('message.ack')).toHaveLength(0);
     expect(mocks.warn).toHaveBeenCalledWith(expect.stringContaining('wa-nowhere'), 'InboundRecorder');
+    endSend();
+  });
+
+  it('drops an ack of a message sent from the phone at once when no send of the session is in flight', async () => {
+    const { mocks } = await setup({ ackWaitMs: 60_000 });
+    const lookups = vi.spyOn(mocks.messages, 'findByWaMessageId');
+    mocks.emit({ type: 'message_ack', waMessageId: 'wa-from-phone', ack: 'delivered' });
+    mocks.emit({ type: 'message_ack', waMessageId: 'wa-from-phone', ack: 'read' });
+    // Settles although an ack that waited would hold the recorder for a minute.
+    await mocks.settled();
+    expect(lookups).not.toHaveBeenCalled();
+    expect(mocks.ofType('message.ack')).toHaveLength(0);
+    expect(mocks.warn).not.toHaveBeenCalledWith(expect.stringContaining('wa-from-phone'), 'InboundRecorder');
   });
 
   it('marks a revoked message once and publishes message.revoked; an unknown one is published with messageId null', async () => {

@@ -6,6 +6,7 @@ import { BusPort } from '@plugboard/messaging';
 import { ServiceLogger } from '@plugboard/service-kit';
 import type { z } from 'zod';
 import type { EngineEvent, InboundMessage } from '../engine/engine.port';
+import { SendsInFlight } from '../sessions/sends-in-flight';
 import { publishSessionEvent } from '../sessions/session-events';
 import { type OwnershipListener, SessionSupervisor } from '../sessions/session-supervisor';
 import { describeError, uploadInboundMedia } from './inbound-media';
@@ -69,6 +70,7 @@ export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown 
     private readonly supervisor: SessionSupervisor,
     private readonly messages: MessageRepository,
     announcements: MessageAnnouncementRepository,
+    private readonly sendsInFlight: SendsInFlight,
     private readonly media: MediaStreams,
     private readonly bus: BusPort,
     private readonly logger: ServiceLogger,
@@ -186,13 +188,18 @@ export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown 
    * Moves an outgoing message forward on a `delivered`/`read` ack. The send loop writes the
    * WhatsApp id with `sent` after the engine call returns, so an ack can come first: then it
    * waits off the session's chain (other messages go on) and later acks of the same message
-   * queue behind it.
+   * queue behind it. It waits only when a send of the session was in flight: otherwise the
+   * message was sent from the phone, and no row of ours will ever carry its id.
    */
   private async ack(sessionId: string, waMessageId: string, ack: 'sent' | 'delivered' | 'read'): Promise<void> {
     if (ack === 'sent') return this.sentAck(sessionId, waMessageId);
     const key = `${sessionId}\n${waMessageId}`;
+    const waiting = this.waitingAcks.has(key);
+    // Asked before the lookup: a send that ends in between has written its WhatsApp id by then.
+    const mayBeOvertaken = this.sendsInFlight.any(sessionId);
     // The common case is one UPDATE by WhatsApp id; only an ack that finds no row yet waits.
-    if (!this.waitingAcks.has(key) && (await this.applyAck(sessionId, waMessageId, ack)) !== 'not_found') return;
+    if (!waiting && (await this.applyAck(sessionId, waMessageId, ack)) !== 'not_found') return;
+    if (!waiting && !mayBeOvertaken) return;
     this.waitingAcks
       .run(key, async () => {
         if (await this.waitForRow(sessionId, waMessageId, ack)) await this.applyAck(sessionId, waMessageId, ack);

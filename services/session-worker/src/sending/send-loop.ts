@@ -32,6 +32,12 @@ export interface SendLoopOptions {
   fillLimit?: number;
   /** Looks for due rows this often even without a wake-up (a row whose job was lost). */
   idlePollMs?: number;
+  /**
+   * Opens a span during which an ack may come before the row it moves says `sent` (see
+   * SendsInFlight); returns its end. Open from the engine call to the `sent` write, and from
+   * the loop's start until it has reconciled the rows an older owner left `sending`.
+   */
+  ackMayOvertake?: () => () => void;
 }
 
 export type SendAccept = { messageId: string } | { batchId: string };
@@ -73,10 +79,12 @@ export class SendLoop {
   private reconciling: Promise<void> | undefined;
   private saturated = false;
   private closed = false;
+  private readonly endUnreconciled: () => void;
 
   constructor(private readonly options: SendLoopOptions) {
     this.fillLimit = options.fillLimit ?? DEFAULT_FILL_LIMIT;
     this.idlePollMs = options.idlePollMs ?? DEFAULT_IDLE_POLL_MS;
+    this.endUnreconciled = this.overtakeSpan();
     this.lanes = new ChatLanes(
       (row) => this.send(row),
       (row) => this.onSettled(row),
@@ -145,6 +153,7 @@ export class SendLoop {
     this.readyWaiters.clear();
     this.sleeps.wakeAll();
     this.lanes.clear();
+    this.endUnreconciled();
     if (wait) await Promise.all([this.lanes.idle(), this.filler.idle(), this.reconciling]);
   }
 
@@ -174,6 +183,7 @@ export class SendLoop {
       try {
         await this.reconcileOnce();
         this.reconciled = true;
+        this.endUnreconciled();
       } catch (error) {
         this.options.log.warn(`send loop of ${this.sessionId}: reconciliation failed, trying again: ${errorText(error)}`);
         await this.pause(this.options.retryDelayMs);
@@ -270,10 +280,12 @@ export class SendLoop {
         return;
       }
       const sending = claim.message;
+      const endSpan = this.overtakeSpan();
       let result: SendResult;
       try {
         result = await this.engineSend(engine, sending);
       } catch (error) {
+        endSpan();
         const reason = errorText(error);
         if (error instanceof UnsendableMessage) {
           await this.markFailed(sending, reason, attempts + 1);
@@ -294,9 +306,18 @@ export class SendLoop {
         await this.pause(this.options.retryDelayMs * 2 ** (attempts - 1));
         continue;
       }
-      await this.markSent(sending, result);
+      try {
+        await this.markSent(sending, result);
+      } finally {
+        endSpan();
+      }
       return;
     }
+  }
+
+  /** A span during which an ack may overtake its row (none when nobody listens). */
+  private overtakeSpan(): () => void {
+    return this.options.ackMayOvertake?.() ?? (() => undefined);
   }
 
   private async engineSend(engine: EngineSession, row: MessageEntity): Promise<SendResult> {

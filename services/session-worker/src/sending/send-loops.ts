@@ -5,6 +5,7 @@ import { MessageBatchRepository, MessageRepository } from '@plugboard/database';
 import { BusPort } from '@plugboard/messaging';
 import { MetricsService, ServiceError, ServiceLogger } from '@plugboard/service-kit';
 import { SessionCommands } from '../sessions/session-commands';
+import { SendsInFlight } from '../sessions/sends-in-flight';
 import { publishSessionEvent } from '../sessions/session-events';
 import type { SessionRunner } from '../sessions/session-runner';
 import { type OwnershipListener, SessionSupervisor } from '../sessions/session-supervisor';
@@ -30,6 +31,7 @@ export class SendLoops implements OnModuleInit, OwnershipListener {
     private readonly bus: BusPort,
     private readonly logger: ServiceLogger,
     private readonly metrics: MetricsService,
+    private readonly sendsInFlight: SendsInFlight,
     @Inject(APP_CONFIG) config: AppConfig,
     // Optional so the loop runs (text sends, tests) without a media-service; a media send then fails with a reason.
     @Optional() private readonly media?: MediaStreams,
@@ -68,6 +70,7 @@ export class SendLoops implements OnModuleInit, OwnershipListener {
       retryDelayMs: this.settings.retryDelayMs,
       media: this.media,
       log: { log: (m) => this.logger.log(m), warn: (m) => this.logger.warn(m) },
+      ackMayOvertake: () => this.sendsInFlight.begin(sessionId),
     });
     this.loops.get(sessionId)?.close({ wait: false }).catch(() => undefined);
     this.loops.set(sessionId, loop);

@@ -20,6 +20,7 @@ import { backendReachable, createTestDatabase, testBackends, uniqueName, waitFor
 import { connect } from 'nats';
 import type { EngineName, EnginePort } from '../engine/engine.port';
 import { SimulatorEngineAdapter } from '../engine/simulator-engine.adapter';
+import { SendsInFlight } from '../sessions/sends-in-flight';
 import { SessionCommands } from '../sessions/session-commands';
 import { SessionEngines } from '../sessions/session-engines';
 import { SessionSupervisor } from '../sessions/session-supervisor';
@@ -125,7 +126,7 @@ describe.each(backends)('send pipeline on $name with the simulator engine', (bac
       const supervisor = new SessionSupervisor(sessions, bus, context, logger, engines, config);
       const commands = new SessionCommands(supervisor, sessions, engines);
       commands.onModuleInit();
-      const loops = new SendLoops(supervisor, commands, messages, batches, bus, logger, new MetricsService('session-worker'), config);
+      const loops = new SendLoops(supervisor, commands, messages, batches, bus, logger, new MetricsService('session-worker'), new SendsInFlight(), config);
       loops.onModuleInit();
       const queue = options.queue ?? new MemoryQueueAdapter({ logger: { warn: () => undefined, error: () => undefined } });
       const processor = new SendJobsProcessor(loops, sessions, bus, queue, logger);

@@ -4,6 +4,7 @@ import { EngineRegistry } from '../engine/engine-registry';
 import { SessionCommands } from './session-commands';
 import { SessionEngines } from './session-engines';
 import { SessionSupervisor } from './session-supervisor';
+import { SendsInFlight } from './sends-in-flight';
 import { DrainHttpController } from './drain-http.controller';
 import { SessionsController } from './sessions.controller';
 
@@ -12,7 +13,7 @@ import { SessionsController } from './sessions.controller';
   // The engine socket (global); imported here too so this feature never boots without it.
   imports: [EngineModule],
   controllers: [SessionsController, DrainHttpController],
-  providers: [SessionSupervisor, SessionCommands, { provide: SessionEngines, useExisting: EngineRegistry }],
-  exports: [SessionSupervisor, SessionCommands],
+  providers: [SessionSupervisor, SessionCommands, SendsInFlight, { provide: SessionEngines, useExisting: EngineRegistry }],
+  exports: [SessionSupervisor, SessionCommands, SendsInFlight],
 })
 export class SessionsModule {}
