@@ -107,7 +107,11 @@ export async function bootstrapService(options: BootstrapServiceOptions): Promis
     app = await NestFactory.create<NestFastifyApplication>(root, new FastifyAdapter(), { logger, abortOnError: false, bodyParser: false });
     app.useGlobalFilters(new CodedExceptionFilter(logger));
     // First, so every later hook and handler runs with the request id and span active.
-    installRequestTracing(app.getHttpAdapter().getInstance(), { service, logDebug: (line) => logger.debug(line, 'Http') });
+    installRequestTracing(app.getHttpAdapter().getInstance(), {
+      service,
+      logDebug: (line) => logger.debug(line, 'Http'),
+      isDebugEnabled: () => logger.isLevelEnabled('debug'),
+    });
     hardenHttp(app.getHttpAdapter().getInstance(), config.BODY_SIZE_LIMIT);
     installHttpMetrics(app.getHttpAdapter().getInstance(), metrics);
     await optionalProvider(app, HttpAppConfigurer)?.configure(app);
