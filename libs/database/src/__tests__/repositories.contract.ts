@@ -325,6 +325,52 @@ export function runRepositoryContract(plug: string, ctx: RepositoryContractConte
       it('refuses a pending row for a session that does not exist with NOT_FOUND, writing nothing', async () => {
         await expect(outgoing('no-such-session')).rejects.toMatchObject({ code: ErrorCode.NotFound });
       });
+
+      it('gives each of concurrent inserts its own row, in call order, and one row per key repeated within them', async () => {
+        const session = await newSession();
+        const results = await Promise.all([
+          outgoing(session.id, { body: 'a' }),
+          outgoing(session.id, { body: 'b', idempotencyKey: 'twice' }),
+          outgoing(session.id, { body: 'c' }),
+          outgoing(session.id, { body: 'd', idempotencyKey: 'twice' }),
+          outgoing(session.id, { body: 'e', idempotencyKey: 'once' }),
+        ]);
+        expect(results.map((r) => r.created)).toEqual([true, true, true, false, true]);
+        expect(results.map((r) => r.message.body)).toEqual(['a', 'b', 'c', 'b', 'e']);
+        expect(results[3].message.id).toBe(results[1].message.id);
+        const created = results.filter((r) => r.created).map((r) => r.message.id);
+        expect(new Set(created).size).toBe(4);
+        // Ids keep call order: sends accepted together are sent in that order.
+        expect([...created].sort()).toEqual(created);
+        expect((await messages.listPendingForSession(session.id)).map((m) => m.body)).toEqual(['a', 'b', 'c', 'e']);
+      });
+
+      it('answers a key taken by an earlier batch with that row, while the rest of the batch is inserted', async () => {
+        const session = await newSession();
+        const first = await outgoing(session.id, { body: 'first', idempotencyKey: 'k1' });
+        const [again, fresh, otherKey] = await Promise.all([
+          outgoing(session.id, { body: 'again', idempotencyKey: 'k1' }),
+          outgoing(session.id, { body: 'fresh' }),
+          outgoing(session.id, { body: 'k2', idempotencyKey: 'k2' }),
+        ]);
+        expect(again).toEqual({ created: false, message: first.message });
+        expect(fresh).toMatchObject({ created: true, message: { body: 'fresh', status: 'pending' } });
+        expect(otherKey).toMatchObject({ created: true, message: { body: 'k2', idempotencyKey: 'k2' } });
+      });
+
+      it("fails every insert of a failing batch with the same NOT_FOUND, and no other session's insert", async () => {
+        const session = await newSession();
+        const [a, b, elsewhere] = await Promise.allSettled([
+          outgoing('no-such-session'),
+          outgoing('no-such-session', { idempotencyKey: 'k' }),
+          outgoing(session.id),
+        ]);
+        expect(a).toMatchObject({ status: 'rejected', reason: { code: ErrorCode.NotFound } });
+        expect(b).toMatchObject({ status: 'rejected', reason: { code: ErrorCode.NotFound } });
+        expect((a as PromiseRejectedResult).reason).toBeInstanceOf(DatabaseError);
+        expect((b as PromiseRejectedResult).reason).toBe((a as PromiseRejectedResult).reason);
+        expect(elsewhere).toMatchObject({ status: 'fulfilled', value: { created: true } });
+      });
     });
 
     describe('history', () => {

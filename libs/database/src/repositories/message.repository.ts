@@ -11,10 +11,10 @@ import { guardDriverErrors } from './guard-driver-errors';
 import { decodeMessageCursor, encodeMessageCursor } from './message-cursor';
 import { canTransition } from './message-status';
 import { MESSAGE_COLUMNS, messageFromRow } from './message-rows';
+import { PendingMessageInserts } from './pending-message-inserts';
 import { type TransitionKeys, transitionStatement } from './message-transition-sql';
 import { TickBatches } from './tick-batches';
 import { SqlStatements } from './sql-statements';
-import { timeOrderedId } from './time-ordered-id';
 
 /** The columns every new message row has, whichever way it goes. */
 export interface NewMessageBase {
@@ -100,52 +100,21 @@ const TRANSITION_ATTEMPTS = 5;
 export class MessageRepository {
   private readonly sql: SqlStatements;
   private readonly moves: TickBatches<TransitionOptions, TransitionResult>;
+  private readonly pendingInserts: PendingMessageInserts;
 
   constructor(private readonly orm: MikroORM) {
     this.sql = new SqlStatements(orm);
     this.moves = new TickBatches((group, items) => this.moveBatch(group, items));
+    this.pendingInserts = new PendingMessageInserts(this.sql);
   }
 
   /**
-   * Writes an outgoing message as `pending` in one statement; an existing idempotency key
-   * returns that row with `created: false` (the insert does nothing on the unique key).
+   * Writes an outgoing message as `pending`; an existing idempotency key returns that row
+   * with `created: false` (the insert does nothing on the unique key). Concurrent sends of
+   * a session share one statement (see PendingMessageInserts).
    */
   insertPending(input: NewOutgoingMessage): Promise<InsertResult> {
-    return guardDriverErrors(async () => {
-      const key = input.idempotencyKey ?? null;
-      const now = new Date();
-      const sql = this.sql;
-      const values: [string, unknown, string?][] = [
-        // Time-ordered: equal timestamps still sort in accept order (see listDue).
-        ['id', timeOrderedId(now.getTime())],
-        ['session_id', input.sessionId],
-        ['chat_id', input.chatId],
-        ['from', input.from],
-        ['to', input.to],
-        ['direction', 'outgoing'],
-        ['type', input.type],
-        ['body', input.body ?? null],
-        ['media_id', input.mediaId ?? null],
-        ['payload', JSON.stringify(input.payload ?? {}), sql.param('jsonb')],
-        ['status', 'pending'],
-        ['idempotency_key', key],
-        ['batch_id', input.batchId ?? null],
-        ['timeline', JSON.stringify([{ status: 'pending', at: now.toISOString() }]), sql.param('jsonb')],
-        ['created_at', sql.date(now)],
-        ['updated_at', sql.date(now)],
-        ['due_at', sql.date(input.dueAt ?? now)],
-      ];
-      const inserted = await sql.rows(
-        `insert into "messages" (${values.map(([column]) => `"${column}"`).join(', ')}) values (${values.map(([, , p]) => p ?? '?').join(', ')}) ` +
-          `on conflict do nothing returning ${MESSAGE_COLUMNS}`,
-        values.map(([, value]) => value),
-      );
-      if (inserted[0]) return { message: messageFromRow(sql, inserted[0]), created: true };
-      // Nothing inserted: the key is taken (a concurrent or earlier send with it); that row is the answer.
-      const existing = key === null ? null : await this.findOne('"session_id" = ? and "idempotency_key" = ?', [input.sessionId, key]);
-      if (!existing) throw DatabaseError.conflict('a message with the same id already exists', { sessionId: input.sessionId });
-      return { message: existing, created: false };
-    });
+    return this.pendingInserts.insert(input);
   }
 
   /** Records a received message once per WhatsApp id (redelivered events return the first row). */

@@ -15,7 +15,8 @@ import { Redis } from 'ioredis';
 import { ErrorCode, type QueueName, type SocketHealth } from '@plugboard/contracts';
 import { validateAddOptions } from './queue-add-options';
 import { QueueError } from './queue.errors';
-import { JOB_TRACE_OPTION, jobTraceCarrier, runJobTraced } from './job-tracing';
+import { JOB_TRACE_OPTION, chosenTraceCarrier, runJobTraced } from './job-tracing';
+import type { TraceCarrier } from '../tracing/message-tracing';
 import { type QueueLogger, consoleQueueLogger } from './queue-logger';
 import {
   QueuePort,
@@ -24,6 +25,7 @@ import {
   type JobCounts,
   type JobInfo,
   type JobState,
+  type NewJob,
   type ProcessOptions,
   type QueueEvent,
   type QueueJob,
@@ -49,8 +51,19 @@ const EVENTS_FLUSH_TIMEOUT_MS = 2_000;
 const READER_CLOSE_TIMEOUT_MS = 1_000;
 /** Time a Worker gets, once its handlers returned, to write their results and close. */
 const WORKER_CLOSE_GRACE_MS = 5_000;
-/** Job option holding a per-add random token; see `add()` for why. */
+/** Job option holding a per-add random token; see `addMany()` for why. */
 const ADD_TOKEN = 'pbAddToken';
+/**
+ * Reads the add token of each job hash in KEYS (nil for a job no longer stored) in one
+ * command: a pipeline of HGETs costs the producer more to build than the reads themselves.
+ */
+const STORED_TOKENS_SCRIPT = `
+local tokens = {}
+for i, key in ipairs(KEYS) do
+  local options = redis.call('HGET', key, 'opts')
+  tokens[i] = options and cjson.decode(options)['${ADD_TOKEN}'] or false
+end
+return tokens`;
 /** Custom stream event for a failed try that will be retried (BullMQ only streams final failures). */
 const ATTEMPT_FAILED = 'attempt-failed';
 const EVENTS_MAX_LEN = 10_000;
@@ -139,37 +152,32 @@ export class BullmqQueueAdapter extends QueuePort {
     });
   }
 
-  /**
-   * Adds a job. With `jobId`, BullMQ answers a duplicate exactly like a new job (same id,
-   * the caller's own data echoed back), so each add stores a random token in the job's
-   * options and reads the stored token back: the add whose token is stored created the
-   * job, every other add of that id was a duplicate. This holds for concurrent adds from
-   * any number of processes, since the add script runs atomically in Redis.
-   */
+  /** Adds a job: `addMany` of one. */
   override async add<T>(queue: QueueName, name: string, data: T, options: AddOptions = {}): Promise<AddResult> {
+    const [result] = await this.addMany(queue, [{ name, data, options }]);
+    return result;
+  }
+
+  /**
+   * Adds jobs with one pipeline. With `jobId`, BullMQ answers a duplicate exactly like a new
+   * job (same id, the caller's own data echoed back), so each add stores a random token in
+   * the job's options and reads the stored token back (one more command): the add whose
+   * token is stored created the job, every other add of that id was a duplicate. This holds
+   * for concurrent adds from any number of processes, since each add script runs atomically
+   * in Redis, and for one id twice in one call, since a pipeline runs in order.
+   */
+  override async addMany<T>(queue: QueueName, jobs: readonly NewJob<T>[]): Promise<AddResult[]> {
     this.assertOpen(queue);
-    validateAddOptions(queue, options);
+    for (const job of jobs) validateAddOptions(queue, job.options ?? {});
+    if (jobs.length === 0) return [];
+    const tokens = jobs.map(() => randomUUID());
+    const entries = jobs.map((job, i) => ({ name: job.name, data: job.data, opts: jobOptions(job.options ?? {}, tokens[i], chosenTraceCarrier(job.trace)) }));
     const target = await this.queue(queue);
-    const token = randomUUID();
-    const trace = jobTraceCarrier();
-    const jobOptions: JobsOptions & { [ADD_TOKEN]: string } = {
-      attempts: options.attempts ?? 1,
-      removeOnComplete: REMOVE_ON_COMPLETE,
-      removeOnFail: REMOVE_ON_FAIL,
-      [ADD_TOKEN]: token,
-      ...(trace ? { [JOB_TRACE_OPTION]: trace } : {}),
-      ...(options.jobId !== undefined ? { jobId: options.jobId } : {}),
-      ...(options.backoff ? { backoff: { type: options.backoff.type, delay: options.backoff.delayMs } } : {}),
-      ...(options.delayMs ? { delay: options.delayMs } : {}),
-    };
-    const job = await this.call(queue, () => target.add(name, data, jobOptions));
-    const id = job.id as string;
-    if (options.jobId === undefined) return { id, duplicate: false };
-    const storedOptions = await this.call(queue, () => this.producer.hget(target.toKey(id), 'opts'));
-    // No stored job means it was removed in between; nothing tells whose it was, so report it as added.
-    if (storedOptions === null) return { id, duplicate: false };
-    const storedToken = (JSON.parse(storedOptions) as Record<string, unknown>)[ADD_TOKEN];
-    return { id, duplicate: storedToken !== token };
+    const ids = (await this.call(queue, () => target.addBulk(entries))).map((job) => job.id as string);
+    const withId = jobs.flatMap((job, i) => (job.options?.jobId === undefined ? [] : [i]));
+    const stored = withId.length === 0 ? [] : await this.call(queue, () => this.storedTokens(target, withId.map((i) => ids[i])));
+    const duplicate = new Set(withId.filter((jobIndex, n) => stored[n] !== undefined && stored[n] !== tokens[jobIndex]));
+    return ids.map((id, i) => ({ id, duplicate: duplicate.has(i) }));
   }
 
   /** Starts a Worker for `queue`; a try that fails and will be retried is streamed as a custom event. */
@@ -331,6 +339,15 @@ export class BullmqQueueAdapter extends QueuePort {
     }
   }
 
+  /**
+   * The add token stored with each job; undefined for a job no longer stored (removed in
+   * between: nothing tells whose it was, so its add counts as new).
+   */
+  private async storedTokens(target: Queue, ids: string[]): Promise<(string | undefined)[]> {
+    const tokens = (await this.producer.eval(STORED_TOKENS_SCRIPT, ids.length, ...ids.map((id) => target.toKey(id)))) as (string | null)[];
+    return tokens.map((token) => token ?? undefined);
+  }
+
   private assertOpen(queue: QueueName): void {
     if (this.closing) throw new QueueError(ErrorCode.ShuttingDown, 'queue is closing', queue);
   }
@@ -485,6 +502,20 @@ export class BullmqQueueAdapter extends QueuePort {
     this.lastLogged.set(source, { message: error.message, at: now });
     this.logger.error(`queue ${source}: ${error.message}`);
   }
+}
+
+/** BullMQ options of a job: retention, the add token, the trace and the caller's options. */
+function jobOptions(options: AddOptions, token: string, trace: TraceCarrier | undefined): JobsOptions & { [ADD_TOKEN]: string } {
+  return {
+    attempts: options.attempts ?? 1,
+    removeOnComplete: REMOVE_ON_COMPLETE,
+    removeOnFail: REMOVE_ON_FAIL,
+    [ADD_TOKEN]: token,
+    ...(trace ? { [JOB_TRACE_OPTION]: trace } : {}),
+    ...(options.jobId !== undefined ? { jobId: options.jobId } : {}),
+    ...(options.backoff ? { backoff: { type: options.backoff.type, delay: options.backoff.delayMs } } : {}),
+    ...(options.delayMs ? { delay: options.delayMs } : {}),
+  };
 }
 
 function toJobState(state: string): JobState | null {

@@ -16,6 +16,11 @@ export function jobTraceCarrier(): TraceCarrier | undefined {
   return injectTraceCarrier();
 }
 
+/** The carrier a job of `addMany` stores: the one it names (null: none), else the active one. */
+export function chosenTraceCarrier(trace: TraceCarrier | null | undefined): TraceCarrier | undefined {
+  return trace === undefined ? jobTraceCarrier() : (trace ?? undefined);
+}
+
 /**
  * Runs one try of a job inside a span continuing the add's trace, with the job's session id
  * (if its data names one) in the context for log lines; logs the outcome at debug level.

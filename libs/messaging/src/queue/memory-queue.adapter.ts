@@ -1,7 +1,7 @@
 import { ErrorCode, type QueueName, type SocketHealth } from '@plugboard/contracts';
 import { backoffDelay, validateAddOptions } from './queue-add-options';
 import { QueueError } from './queue.errors';
-import { jobTraceCarrier, runJobTraced } from './job-tracing';
+import { chosenTraceCarrier, jobTraceCarrier, runJobTraced } from './job-tracing';
 import type { TraceCarrier } from '../tracing/message-tracing';
 import { type QueueLogger, consoleQueueLogger } from './queue-logger';
 import {
@@ -11,6 +11,7 @@ import {
   type JobCounts,
   type JobInfo,
   type JobState,
+  type NewJob,
   type ProcessOptions,
   type QueueEvent,
   type QueueJob,
@@ -68,14 +69,14 @@ export class MemoryQueueAdapter extends QueuePort {
   override async add<T>(queue: QueueName, name: string, data: T, options: AddOptions = {}): Promise<AddResult> {
     this.assertOpen(queue);
     validateAddOptions(queue, options);
-    const state = this.state(queue);
-    if (options.jobId !== undefined && state.jobs.has(options.jobId)) return { id: options.jobId, duplicate: true };
-    const id = options.jobId ?? this.nextAutoId(state);
-    const job: MemoryJob = { id, name, data, state: 'waiting', attemptsMade: 0, progress: 0, options, trace: jobTraceCarrier() };
-    state.jobs.set(id, job);
-    if (options.delayMs) this.delay(queue, job, options.delayMs);
-    else this.enqueue(queue, job);
-    return { id, duplicate: false };
+    return this.addValid(queue, name, data, options, jobTraceCarrier());
+  }
+
+  /** Adds the jobs one after the other, once every job's options passed. */
+  override async addMany<T>(queue: QueueName, jobs: readonly NewJob<T>[]): Promise<AddResult[]> {
+    this.assertOpen(queue);
+    for (const job of jobs) validateAddOptions(queue, job.options ?? {});
+    return jobs.map((job) => this.addValid(queue, job.name, job.data, job.options ?? {}, chosenTraceCarrier(job.trace)));
   }
 
   /** Starts consuming `queue` with up to `concurrency` jobs at once. */
@@ -143,6 +144,17 @@ export class MemoryQueueAdapter extends QueuePort {
       for (const job of state.jobs.values()) clearTimeout(job.timer);
     }
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private addValid(queue: QueueName, name: string, data: unknown, options: AddOptions, trace: TraceCarrier | undefined): AddResult {
+    const state = this.state(queue);
+    if (options.jobId !== undefined && state.jobs.has(options.jobId)) return { id: options.jobId, duplicate: true };
+    const id = options.jobId ?? this.nextAutoId(state);
+    const job: MemoryJob = { id, name, data, state: 'waiting', attemptsMade: 0, progress: 0, options, trace };
+    state.jobs.set(id, job);
+    if (options.delayMs) this.delay(queue, job, options.delayMs);
+    else this.enqueue(queue, job);
+    return { id, duplicate: false };
   }
 
   private assertOpen(queue: QueueName): void {

@@ -1,4 +1,5 @@
 import type { QueueName, SocketHealth } from '@plugboard/contracts';
+import type { TraceCarrier } from '../tracing/message-tracing';
 
 export interface AddOptions {
   /** De-duplication: adding a job whose id exists (waiting, active, completed kept) returns it instead. */
@@ -9,6 +10,18 @@ export interface AddOptions {
   backoff?: { type: 'exponential' | 'fixed'; delayMs: number };
   /** Wait this long before the first try. */
   delayMs?: number;
+}
+
+/** One job of `addMany`. */
+export interface NewJob<T = unknown> {
+  name: string;
+  data: T;
+  options?: AddOptions;
+  /**
+   * Trace context the job continues, for jobs collected under other contexts than the one
+   * adding them (null: none). Omitted: the context active at the call, as with `add`.
+   */
+  trace?: TraceCarrier | null;
 }
 
 export interface AddResult {
@@ -62,6 +75,14 @@ export abstract class QueuePort {
 
   /** Adds a job; with `jobId` a second add of the same id is a no-op that reports `duplicate`. */
   abstract add<T>(queue: QueueName, name: string, data: T, options?: AddOptions): Promise<AddResult>;
+
+  /**
+   * Adds several jobs in one round trip (one pipeline on BullMQ), each de-duplicated by its
+   * own `jobId` as `add` would (of two with one id, the first is new); results in job order.
+   * Options are checked first, so an invalid one adds nothing. A failure rejects the whole
+   * call, though some jobs may be in already: a retry should reuse their ids.
+   */
+  abstract addMany<T>(queue: QueueName, jobs: readonly NewJob<T>[]): Promise<AddResult[]>;
 
   /** Starts consuming a queue in this process. One processor per queue per process. */
   abstract process<T>(queue: QueueName, handler: (job: QueueJob<T>) => Promise<unknown>, options?: ProcessOptions): Promise<void>;

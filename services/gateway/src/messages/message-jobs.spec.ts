@@ -1,5 +1,6 @@
 import { QueueName } from '@plugboard/contracts';
 import { MemoryQueueAdapter } from '@plugboard/messaging';
+import { BatchedJobAdds } from './batched-job-adds';
 import { parseIdempotencyKey } from './idempotency-keys';
 import { bulkJobId, enqueueSend, sendJobId } from './message-jobs';
 
@@ -37,6 +38,18 @@ describe('enqueueSend', () => {
     await sut.enqueueSend('new', 'key');
     expect((await mocks.queue.getJob(QueueName.MessagesSend, 's1.new'))?.data).toEqual({ sessionId: 's1', messageId: 'new' });
     expect((await mocks.queue.counts(QueueName.MessagesSend)).waiting).toBe(2);
+    await mocks.queue.close();
+  });
+
+  it('adds the jobs of concurrent sends with one addMany, still one job per key', async () => {
+    const { mocks } = setup();
+    const adds = new BatchedJobAdds(mocks.queue);
+    const addMany = vi.spyOn(mocks.queue, 'addMany');
+    const send = (messageId: string, key: string | null) => enqueueSend(mocks.queue, { sessionId: 's1', messageId }, key, adds);
+    await Promise.all([send('m1', 'key'), send('m2', null), send('m1', 'key')]);
+    expect(addMany).toHaveBeenCalledTimes(1);
+    expect((await mocks.queue.counts(QueueName.MessagesSend)).waiting).toBe(2);
+    expect((await mocks.queue.getJob(QueueName.MessagesSend, 's1.m2'))?.data).toEqual({ sessionId: 's1', messageId: 'm2' });
     await mocks.queue.close();
   });
 });

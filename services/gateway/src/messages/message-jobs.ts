@@ -29,11 +29,19 @@ export function bulkJobId(sessionId: string, batchId: string): string {
  * A key reused after IDEMPOTENCY_WINDOW names a new message, but the finished job of the old
  * one may still be kept under the same id: when the job found is another message's, the
  * message's own id becomes the job id, so the new message is never left without a job.
+ *
+ * `adds` takes the add every send makes: the gateway batches those of concurrent requests
+ * (see BatchedJobAdds); the rare second add goes to the queue directly.
  */
-export async function enqueueSend(queue: QueuePort, job: SendJob, idempotencyKey: string | null): Promise<void> {
+export async function enqueueSend(
+  queue: QueuePort,
+  job: SendJob,
+  idempotencyKey: string | null,
+  adds: Pick<QueuePort, 'add'> = queue,
+): Promise<void> {
   const options = { ...SEND_JOB_OPTIONS, backoff: { ...SEND_JOB_OPTIONS.backoff } };
   const jobId = sendJobId(job.sessionId, idempotencyKey ?? job.messageId);
-  const added = await queue.add<SendJob>(QueueName.MessagesSend, 'send', job, { ...options, jobId });
+  const added = await adds.add<SendJob>(QueueName.MessagesSend, 'send', job, { ...options, jobId });
   if (!added.duplicate || idempotencyKey === null) return;
   const existing = await queue.getJob<SendJob>(QueueName.MessagesSend, jobId);
   if (existing && existing.data.messageId !== job.messageId) {

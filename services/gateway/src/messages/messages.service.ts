@@ -7,6 +7,7 @@ import { ServiceError } from '@plugboard/service-kit';
 import { SessionStatusCache } from '../sessions/session-status-cache';
 import { parseInput } from '../validation/zod-pipe';
 import { IdempotencyKeys } from './idempotency-keys';
+import { BatchedJobAdds } from './batched-job-adds';
 import { enqueueBulk, enqueueSend } from './message-jobs';
 import type { BatchProgress, BatchQuery, BulkAccepted, HistoryQuery, MessagePage, SendAccepted } from './messages.schemas';
 import { OutboundMedia } from './outbound-media';
@@ -26,6 +27,7 @@ const MEDIA_CONCURRENCY = 8;
 export class MessagesService {
   private readonly keys: IdempotencyKeys;
   private readonly readiness: SendReadiness;
+  private readonly sendAdds: BatchedJobAdds;
 
   constructor(
     private readonly database: Database,
@@ -36,6 +38,7 @@ export class MessagesService {
   ) {
     this.keys = new IdempotencyKeys(database, config.IDEMPOTENCY_WINDOW);
     this.readiness = new SendReadiness(database, statusCache, config.QUEUE_WHEN_NOT_READY);
+    this.sendAdds = new BatchedJobAdds(queue);
   }
 
   /** Accepts one message (202): a new pending row and its job, or the message the idempotency key already names. */
@@ -59,7 +62,7 @@ export class MessagesService {
       if (uploaded && mediaId) this.media.discard(mediaId);
       return this.repeat(inserted.message, key);
     }
-    await enqueueSend(this.queue, { sessionId, messageId: inserted.message.id }, key);
+    await enqueueSend(this.queue, { sessionId, messageId: inserted.message.id }, key, this.sendAdds);
     return { id: inserted.message.id, status: inserted.message.status };
   }
 
@@ -155,7 +158,7 @@ export class MessagesService {
 
   /** A repeat of a key answers the first message; a row still pending gets its job again (the job id de-duplicates). */
   private async repeat(message: MessageEntity, key: string | null): Promise<SendAccepted> {
-    if (message.status === 'pending') await enqueueSend(this.queue, { sessionId: message.sessionId, messageId: message.id }, key);
+    if (message.status === 'pending') await enqueueSend(this.queue, { sessionId: message.sessionId, messageId: message.id }, key, this.sendAdds);
     return { id: message.id, status: message.status };
   }
 

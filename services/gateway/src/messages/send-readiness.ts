@@ -24,6 +24,8 @@ const PRUNE_ABOVE = 10_000;
  */
 export class SendReadiness {
   private readonly senders = new Map<string, { sender: SessionSender; until: number }>();
+  /** Status reads in flight, per session. */
+  private readonly statusReads = new Map<string, Promise<SessionStatus>>();
 
   constructor(
     private readonly database: Database,
@@ -34,17 +36,35 @@ export class SendReadiness {
   async require(sessionId: string): Promise<SessionSender> {
     const { sender, status: readStatus } = await this.sender(sessionId);
     if (this.queueWhenNotReady) return sender;
-    // A status not cached comes from the row just read, or (sender remembered) one read now.
-    const { status } = await this.statusCache.get(sessionId, async () => {
-      if (readStatus !== undefined) return { id: sessionId, status: readStatus };
-      const session = await this.database.sessions.get(sessionId);
-      if (!session) throw notFound(sessionId);
-      return { id: session.id, status: session.status };
-    });
+    const status = await this.status(sessionId, readStatus);
     if (status !== 'ready') {
       throw new ServiceError(ErrorCode.SessionNotReady, `session ${sessionId} is ${status}, not ready`, { sessionId, status });
     }
     return sender;
+  }
+
+  /**
+   * The session's status from the status cache. Sends of a session arriving while a read of
+   * it is in flight share that read, so a burst costs one cache round trip per session, not
+   * one per send; what they get is as fresh as a read of their own would be, give or take
+   * that round trip.
+   */
+  private status(sessionId: string, readStatus: SessionStatus | undefined): Promise<SessionStatus> {
+    let read = this.statusReads.get(sessionId);
+    if (!read) {
+      // A status not cached comes from the row just read, or (sender remembered) one read now.
+      read = this.statusCache
+        .get(sessionId, async () => {
+          if (readStatus !== undefined) return { id: sessionId, status: readStatus };
+          const session = await this.database.sessions.get(sessionId);
+          if (!session) throw notFound(sessionId);
+          return { id: session.id, status: session.status };
+        })
+        .then(({ status }) => status)
+        .finally(() => this.statusReads.delete(sessionId));
+      this.statusReads.set(sessionId, read);
+    }
+    return read;
   }
 
   /** The 404 of a session that disappeared between the check and the insert. */

@@ -68,6 +68,48 @@ export function runQueueContract(name: string, makeQueue: () => Promise<QueuePor
       expect((await queue.counts(Q)).waiting).toBe(1);
     });
 
+    it('adds many jobs in one call, results in job order, each de-duplicated by its own jobId', async () => {
+      const queue = await make();
+      const events = await record(queue);
+      await queue.add(Q, 'send', { v: 'earlier' }, { jobId: 'known' });
+      const results = await queue.addMany(Q, [
+        { name: 'send', data: { v: 'again' }, options: { jobId: 'known' } },
+        { name: 'send', data: { v: 'first' }, options: { jobId: 'twice', attempts: 2 } },
+        { name: 'other', data: { v: 'no id' } },
+        { name: 'send', data: { v: 'second' }, options: { jobId: 'twice' } },
+        { name: 'later', data: { v: 'delayed' }, options: { jobId: 'due-later', delayMs: 60_000 } },
+      ]);
+      expect(results.map((r) => r.duplicate)).toEqual([true, false, false, true, false]);
+      expect(results.map((r) => r.id)).toEqual(['known', 'twice', results[2].id, 'twice', 'due-later']);
+      expect(['known', 'twice', 'due-later']).not.toContain(results[2].id);
+      expect(await queue.getJob(Q, 'twice')).toMatchObject({ name: 'send', data: { v: 'first' }, state: 'waiting' });
+      expect(await queue.getJob(Q, 'due-later')).toMatchObject({ state: 'delayed' });
+      expect(await queue.addMany(Q, [])).toEqual([]);
+
+      const seen: unknown[] = [];
+      await queue.process(Q, async (job) => seen.push(job.data));
+      await waitFor('three completed', () => events.filter((e) => e.type === 'completed').length === 3);
+      expect(seen).toEqual(expect.arrayContaining([{ v: 'earlier' }, { v: 'first' }, { v: 'no id' }]));
+      expect(await queue.addMany(Q, [{ name: 'send', data: {}, options: { jobId: 'twice' } }])).toEqual([{ id: 'twice', duplicate: true }]);
+      // Let a wrongly added duplicate surface before counting.
+      await sleep(200);
+      expect(seen).toHaveLength(3);
+    });
+
+    it('adds none of many jobs when one has invalid options', async () => {
+      const queue = await make();
+      const error = await queue
+        .addMany(Q, [
+          { name: 'ok', data: {}, options: { jobId: 'fine' } },
+          { name: 'bad', data: {}, options: { jobId: 'a:b' } },
+        ])
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(QueueError);
+      expect((error as QueueError).code).toBe(ErrorCode.ValidationFailed);
+      expect(await queue.getJob(Q, 'fine')).toBeNull();
+      expect((await queue.counts(Q)).waiting).toBe(0);
+    });
+
     it('rejects job ids with ":" and other invalid options as VALIDATION_FAILED', async () => {
       const queue = await make();
       for (const options of [{ jobId: 'a:b' }, { jobId: '' }, { attempts: 0 }, { delayMs: -1 }]) {
