@@ -22,6 +22,7 @@ export { SchemaInfoEntity } from './entities/schema-info.entity';
 export * from './repositories/session.repository';
 export * from './repositories/message.repository';
 export { toMessageView } from './repositories/message-view';
+export { TickBatches } from './repositories/tick-batches';
 export * from './repositories/message-announcements';
 export * from './repositories/message-batch.repository';
 export * from './repositories/api-key.repository';

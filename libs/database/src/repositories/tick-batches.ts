@@ -1,7 +1,8 @@
 /**
  * Collects calls made in one turn of the event loop into batches, one per group, and runs
  * each batch once the turn is over (setImmediate): a burst of concurrent claims or acks
- * becomes one statement instead of one each, at the cost of waiting for the current turn.
+ * becomes one statement (or one queue call) instead of one each, at the cost of waiting for
+ * the current turn.
  * A batch never holds one key twice: a repeated key waits until the batch holding it has
  * finished, so calls for one key apply in the order they were made.
  */
