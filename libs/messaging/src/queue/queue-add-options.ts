@@ -5,8 +5,36 @@ import { QueueError } from './queue.errors';
 const MAX_JOB_ID_LENGTH = 256;
 
 /**
+ * Ids BullMQ cannot give a job: '0', and the names of the keys it keeps next to the job
+ * hashes (`<queue>:<name>`), which a job of that id would collide with (WRONGTYPE).
+ */
+const RESERVED_JOB_IDS = new Set([
+  '0',
+  'active',
+  'wait',
+  'waiting-children',
+  'paused',
+  'id',
+  'delayed',
+  'prioritized',
+  'priority',
+  'stalled-check',
+  'completed',
+  'failed',
+  'stalled',
+  'repeat',
+  'limiter',
+  'meta',
+  'metrics',
+  'events',
+  'pc',
+  'marker',
+  'de',
+]);
+
+/**
  * Rejects options every plug must refuse alike. Job ids may not hold ':' (BullMQ splits
- * its keys on it) nor be '0' (BullMQ reserves it); the memory plug enforces the same so a
+ * its keys on it) nor be one BullMQ reserves; the memory plug enforces the same so a
  * caller that works on one plug works on the other.
  */
 export function validateAddOptions(queue: QueueName, options: AddOptions): void {
@@ -19,7 +47,7 @@ export function validateAddOptions(queue: QueueName, options: AddOptions): void 
       fail(`jobId must be a string of 1-${MAX_JOB_ID_LENGTH} characters`);
     }
     if (jobId.includes(':')) fail(`jobId "${jobId}" must not contain ':'`);
-    if (jobId === '0') fail('jobId "0" is reserved');
+    if (RESERVED_JOB_IDS.has(jobId)) fail(`jobId "${jobId}" is reserved by the queue`);
   }
   if (attempts !== undefined && (!Number.isInteger(attempts) || attempts < 1)) {
     fail('attempts must be an integer >= 1');

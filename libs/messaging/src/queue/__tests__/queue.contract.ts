@@ -110,9 +110,9 @@ export function runQueueContract(name: string, makeQueue: () => Promise<QueuePor
       expect((await queue.counts(Q)).waiting).toBe(0);
     });
 
-    it('rejects job ids with ":" and other invalid options as VALIDATION_FAILED', async () => {
+    it('rejects job ids with ":" or reserved by BullMQ, and other invalid options, as VALIDATION_FAILED', async () => {
       const queue = await make();
-      for (const options of [{ jobId: 'a:b' }, { jobId: '' }, { attempts: 0 }, { delayMs: -1 }]) {
+      for (const options of [{ jobId: 'a:b' }, { jobId: '' }, { jobId: '0' }, { jobId: 'delayed' }, { jobId: 'events' }, { attempts: 0 }, { delayMs: -1 }]) {
         const error = await queue.add(Q, 'x', {}, options).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(QueueError);
         expect((error as QueueError).code).toBe(ErrorCode.ValidationFailed);
