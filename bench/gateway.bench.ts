@@ -28,7 +28,8 @@ const KEY = 'pb_bench-master-key-of-enough-length';
 const STATUS_REQUESTS = 20_000;
 const HTTP_CONCURRENCY = 50;
 const WEBHOOK_EVENTS = 2_000;
-const WEBHOOK_CONCURRENCY = 16;
+/** The default WEBHOOK_CONCURRENCY: the baseline loop keeps as many POSTs in flight. */
+const WEBHOOK_CONCURRENCY = 64;
 const ROUNDS = 3;
 const WARM_UP_SHARE = 4;
 const TARGETS = { status: 0.6, webhooks: 0.5 };

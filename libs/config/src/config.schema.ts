@@ -103,7 +103,7 @@ const ConfigObjectSchema = z.object({
   // --- webhooks ---
   WEBHOOK_TIMEOUT_MS: field.integer('10000', { min: 1 }),
   WEBHOOK_MAX_PAYLOAD_BYTES: field.integer('262144', { min: 1 }),
-  WEBHOOK_CONCURRENCY: field.integer('16', { min: 1 }),
+  WEBHOOK_CONCURRENCY: field.integer('64', { min: 1 }),
   // Comma list of host names or IPs that webhooks and media fetches may reach although private.
   SSRF_ALLOWED_HOSTS: field.string(''),
   // --- engine ---

@@ -6,7 +6,7 @@ import { MetricsService, ServiceError, ServiceLogger } from '@plugboard/service-
 import { Batcher } from './webhook-batcher';
 import { type DeliveryForTry, WebhookDeliveryStatements } from './webhook-delivery-statements';
 import { WebhookDirectory } from './webhook-directory';
-import { type WebhookJobData, attemptsInRound, enqueueNextAttempt, rescueAttempt } from './webhook-jobs';
+import { type WebhookJobData, attemptsInRound, enqueueNextAttempt, enqueueNextAttempts, rescueAttempt } from './webhook-jobs';
 import { isRetryable, retryDelayMs } from './webhook-retry';
 import { WebhookSender } from './webhook-sender';
 import { WebhookSettings } from './webhook-settings';
@@ -145,7 +145,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
       let after: string | undefined;
       for (;;) {
         const page: WebhookDeliveryEntity[] = await this.database.webhookDeliveries.listPending(SWEEP_PAGE, after);
-        await Promise.all(page.map((row) => enqueueNextAttempt(this.queue, row)));
+        await enqueueNextAttempts(this.queue, page);
         count += page.length;
         if (page.length < SWEEP_PAGE) break;
         after = page[page.length - 1].id;

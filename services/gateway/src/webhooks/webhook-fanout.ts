@@ -7,7 +7,7 @@ import { ServiceLogger } from '@plugboard/service-kit';
 import { WebhookDeliveryStatements } from './webhook-delivery-statements';
 import { WebhookDirectory } from './webhook-directory';
 import { webhookMatches } from './webhook-filter';
-import { enqueueNextAttempt } from './webhook-jobs';
+import { enqueueNextAttempts } from './webhook-jobs';
 import { webhookDeliveryId } from './webhook-signature';
 
 /** How often the durable cursor is written while events flow. */
@@ -23,8 +23,8 @@ const RETRY_MAX_MS = 10_000;
  * then does the event count as handled; the handled position is stored in the database and
  * the next boot resumes right after it, so a crash loses nothing.
  *
- * Events are buffered and written in batches (one insert for all their rows, jobs added
- * concurrently), in stream order; the handled position moves only past a written batch.
+ * Events are buffered and written in batches (one insert for all their rows, one add for
+ * all their jobs), in stream order; the handled position moves only past a written batch.
  *
  * Several gateways: each reads the whole stream and fans out every event. That is safe
  * because fan-out is idempotent (deterministic row ids, job ids de-duplicated by the queue),
@@ -155,7 +155,7 @@ export class WebhookFanout implements OnApplicationBootstrap, OnApplicationShutd
     }
     if (rows.size === 0) return;
     const stored = await this.statements.insertPending([...rows.values()]);
-    await Promise.all(stored.filter((row) => row.status === 'pending').map((row) => enqueueNextAttempt(this.queue, row)));
+    await enqueueNextAttempts(this.queue, stored.filter((row) => row.status === 'pending'));
   }
 
   private async flushCursor(): Promise<void> {

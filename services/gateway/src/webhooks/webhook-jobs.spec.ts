@@ -2,7 +2,7 @@ import { QueueName } from '@plugboard/contracts';
 import { MemoryQueueAdapter } from '@plugboard/messaging';
 import { waitFor } from '@plugboard/testing';
 import { Batcher } from './webhook-batcher';
-import { rescueAttempt } from './webhook-jobs';
+import { enqueueNextAttempts, rescueAttempt } from './webhook-jobs';
 
 const row = { id: 'msg_row', round: 0, attempts: [] };
 const STUCK_AFTER_MS = 60_000;
@@ -44,6 +44,27 @@ describe('rescueAttempt', () => {
     // The rescue id is taken now: a second rescue of the same try adds nothing.
     expect(await rescueAttempt(sut.queue, row, 0)).toBe(false);
     mocks.release();
+    await sut.queue.close();
+  });
+});
+
+describe('enqueueNextAttempts', () => {
+  it('adds the next try of every row in one call: first tries under the delivery id, due ones waiting, later ones delayed', async () => {
+    const { sut } = setup();
+    const later = new Date(Date.now() + 60_000);
+    const tried = { round: 0, attempt: 1, at: new Date().toISOString(), statusCode: 500, durationMs: 3, error: 'HTTP 500' };
+    await enqueueNextAttempts(sut.queue, [
+      { id: 'msg_a', round: 0, attempts: [], nextAttemptAt: new Date() },
+      { id: 'msg_b', round: 0, attempts: [tried], nextAttemptAt: later },
+    ]);
+    const first = await sut.queue.getJob(QueueName.WebhooksDeliver, 'msg_a');
+    const second = await sut.queue.getJob(QueueName.WebhooksDeliver, 'msg_b-r0-a2');
+    expect(first).toMatchObject({ state: 'waiting', data: { deliveryId: 'msg_a', round: 0, attempt: 1 } });
+    expect(second).toMatchObject({ state: 'delayed', data: { deliveryId: 'msg_b', round: 0, attempt: 2 } });
+    // A replay (fan-out again, the boot sweep) adds nothing new: the ids are taken.
+    await enqueueNextAttempts(sut.queue, [{ id: 'msg_a', round: 0, attempts: [], nextAttemptAt: new Date() }]);
+    expect((await sut.queue.counts(QueueName.WebhooksDeliver)).waiting).toBe(1);
+    await enqueueNextAttempts(sut.queue, []);
     await sut.queue.close();
   });
 });

@@ -1,6 +1,6 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import { type HostResolver, PinnedDispatcherPool, SsrfBlockedError, type VettedUrl } from '../ssrf';
 import { signWebhook } from './webhook-signature';
 import { WebhookSettings } from './webhook-settings';
@@ -71,9 +71,11 @@ export class WebhookSender implements OnApplicationShutdown {
     try {
       const { target, dispatcher } = await this.pool.acquire(input.url);
       const timestamp = Math.floor(Date.now() / 1000);
-      const response = await request(target.url, {
+      // The dispatcher directly: the URL was parsed once by the guard, not again per try.
+      const response = await dispatcher.request({
+        origin: target.url.origin,
+        path: `${target.url.pathname}${target.url.search}`,
         method: 'POST',
-        dispatcher,
         body: input.body,
         headers: {
           ...input.headers,
