@@ -2,6 +2,7 @@ import { type Context, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, contex
 import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, ATTR_URL_PATH } from '@opentelemetry/semantic-conventions';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type RequestContext, requestContext, requestIdFrom, withRequest } from '../logging/request-context';
+import { tracingState } from './tracing-setup';
 
 /** Probed every few seconds by orchestrators and scrapers: request ids yes, spans no. */
 const UNTRACED_PATH = /^\/(health(\/|$)|metrics$)/;
@@ -46,12 +47,13 @@ export function installRequestTracing(fastify: FastifyInstance, options: Request
     let active = ROOT_CONTEXT;
     let span: Span | undefined;
     if (!UNTRACED_PATH.test(path)) {
-      const parent = propagation.extract(ROOT_CONTEXT, request.headers);
-      span = tracer.startSpan(
-        request.method,
-        { kind: SpanKind.SERVER, attributes: { [ATTR_HTTP_REQUEST_METHOD]: request.method, [ATTR_URL_PATH]: path, 'plugboard.service': options.service } },
-        parent,
-      );
+      // The W3C propagator reads nothing else: without the header there is no parent to continue.
+      const parent = request.headers.traceparent === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, request.headers);
+      // Not exporting, the sampler records nothing and ignores attributes: spare building and sanitizing them.
+      const attributes = tracingState()?.exporting
+        ? { [ATTR_HTTP_REQUEST_METHOD]: request.method, [ATTR_URL_PATH]: path, 'plugboard.service': options.service }
+        : undefined;
+      span = tracer.startSpan(request.method, { kind: SpanKind.SERVER, attributes }, parent);
       active = trace.setSpan(parent, span);
     }
     // One context for both: the request (its id) and the trace.
@@ -78,7 +80,8 @@ export function installRequestTracing(fastify: FastifyInstance, options: Request
 
   fastify.addHook('onResponse', (request, reply, done) => {
     const state = stateOf(request);
-    if (state?.span) {
+    // A span recording nothing (not exporting, or not sampled) needs no name, attributes or end.
+    if (state?.span?.isRecording()) {
       const route = request.routeOptions.url;
       if (route) {
         state.span.updateName(`${request.method} ${route}`);

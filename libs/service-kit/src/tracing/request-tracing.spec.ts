@@ -89,12 +89,17 @@ describe('request tracing', () => {
   });
 
   it('replaces an unsafe X-Request-Id and starts a new trace without traceparent', async () => {
-    const { sut, close } = await setup();
+    const { sut, lines, close } = await setup();
     try {
       const first = await sut.inject({ method: 'POST', url: '/api/sessions/s-1/echo', headers: { 'x-request-id': 'bad id <script>' }, payload: {} });
       const second = await sut.inject({ method: 'POST', url: '/api/sessions/s-1/echo', payload: {} });
       expect(first.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
       expect(second.headers['x-request-id']).not.toBe(first.headers['x-request-id']);
+      // Nothing is exported here, yet every request still gets real ids of its own trace.
+      const routeLines = lines().filter((line) => line.msg === 'route ran');
+      expect(routeLines).toHaveLength(2);
+      for (const line of routeLines) expect(line).toMatchObject({ traceId: expect.stringMatching(/^(?!0+$)[0-9a-f]{32}$/), spanId: expect.stringMatching(/^(?!0+$)[0-9a-f]{16}$/) });
+      expect(routeLines[0].traceId).not.toBe(routeLines[1].traceId);
     } finally {
       await close();
     }
