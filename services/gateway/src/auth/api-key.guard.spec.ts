@@ -88,4 +88,19 @@ describe('ApiKeyGuard', () => {
       await expect(check(viewer, 'GET', 's1', 'operator')).rejects.toMatchObject({ code: ErrorCode.Forbidden, details: { required: 'operator' } });
     }
   });
+
+  it('admits at once only what canActivate admits at once, with its effects, and never throws', () => {
+    const admits = (options: Parameters<typeof setup>[0], sessionId?: string) => {
+      const { sut, mocks } = setup(options);
+      const request = mocks.request('GET', sessionId);
+      return { admitted: sut.admitsAtOnce(request, SessionsStub.prototype.status, SessionsStub), request, calls: mocks.calls };
+    };
+    expect(admits({ cached: viewer })).toMatchObject({ admitted: true, request: { apiKey: viewer.principal }, calls: { touched: ['k1'] } });
+    expect(admits({ stored: viewer }).admitted).toBe(false);
+    expect(admits({ rateLimit: true, cached: viewer }).admitted).toBe(false);
+    expect(admits({ cached: viewer }, 's2').admitted).toBe(false);
+    expect(admits({ cached: viewer, role: 'operator' }).admitted).toBe(false);
+    expect(admits({ cached: { ok: false, reason: 'expired' } }).admitted).toBe(false);
+    expect(admits({ cached: { ...viewer, ipRanges: ['10.0.0.0/8'] } }).admitted).toBe(false);
+  });
 });

@@ -16,6 +16,10 @@ import { routeSessionId, sessionAllowed } from './session-scope';
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const UNKNOWN_KEY: KeyVerdict = { ok: false, reason: 'unknown' };
 
+/** A controller method and its class, as Nest's execution context names them. */
+type RouteHandler = ReturnType<ExecutionContext['getHandler']>;
+type RouteController = ReturnType<ExecutionContext['getClass']>;
+
 /** What a route's decorators ask of the guard. */
 interface RouteRules {
   required: Role | undefined;
@@ -34,7 +38,7 @@ interface RouteRules {
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   /** Per handler: its decorators do not change after boot. */
-  private readonly rules = new WeakMap<object, RouteRules>();
+  private readonly rules = new WeakMap<RouteHandler, RouteRules>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -49,14 +53,30 @@ export class ApiKeyGuard implements CanActivate {
     const route = request.routeOptions?.url ?? request.url;
     if (route === '/health' || route.startsWith('/health/')) return true;
 
-    const { required, isPublic } = this.rulesOf(context);
-    const needsKey = !isPublic && (required !== undefined || route === '/api' || route.startsWith('/api/'));
-    const role = needsKey ? (required ?? 'admin') : undefined;
+    const role = roleNeeded(route, this.rulesOf(context.getHandler(), context.getClass()));
     const presented = presentedKey(request);
     // Rate limiting off: nothing to count, so a cached verdict needs no await.
     const cached = this.config.RATE_LIMIT_ENABLED ? undefined : presented ? this.store.verifyCached(presented) : UNKNOWN_KEY;
     if (cached) return this.admit(request, cached, presented, role);
     return this.checkWaiting(context, request, presented, role);
+  }
+
+  /**
+   * For a route served outside Nest's pipeline when it can be: true when canActivate would
+   * admit the request of `handler` (a method of `controller`) at once, with the same effects.
+   * False for anything else, a refusal included: the caller then hands the request to Nest,
+   * whose canActivate waits or answers the refusal as for any route.
+   */
+  admitsAtOnce(request: FastifyRequest, handler: RouteHandler, controller: RouteController): boolean {
+    if (this.config.RATE_LIMIT_ENABLED) return false;
+    try {
+      const role = roleNeeded(request.routeOptions.url ?? request.url, this.rulesOf(handler, controller));
+      const presented = presentedKey(request);
+      const verdict = presented ? this.store.verifyCached(presented) : UNKNOWN_KEY;
+      return verdict !== undefined && this.admit(request, verdict, presented, role);
+    } catch {
+      return false;
+    }
   }
 
   private async checkWaiting(context: ExecutionContext, request: FastifyRequest, presented: string | undefined, role: Role | undefined): Promise<boolean> {
@@ -85,11 +105,10 @@ export class ApiKeyGuard implements CanActivate {
     return true;
   }
 
-  private rulesOf(context: ExecutionContext): RouteRules {
-    const handler = context.getHandler();
+  private rulesOf(handler: RouteHandler, controller: RouteController): RouteRules {
     let rules = this.rules.get(handler);
     if (!rules) {
-      const targets = [handler, context.getClass()];
+      const targets = [handler, controller];
       rules = {
         required: this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, targets),
         isPublic: this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, targets) === true,
@@ -98,6 +117,12 @@ export class ApiKeyGuard implements CanActivate {
     }
     return rules;
   }
+}
+
+/** The role a route needs, or undefined when it needs no key. */
+function roleNeeded(route: string, { required, isPublic }: RouteRules): Role | undefined {
+  const needsKey = !isPublic && (required !== undefined || route === '/api' || route.startsWith('/api/'));
+  return needsKey ? (required ?? 'admin') : undefined;
 }
 
 function forbidden(message: string, details?: unknown): ServiceError {

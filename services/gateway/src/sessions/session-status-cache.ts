@@ -54,6 +54,11 @@ export class SessionStatusCache implements OnApplicationBootstrap, OnModuleDestr
     return this.cache.get<SessionStatusBody>(key).then((hit) => hit ?? this.readThrough.getOrLoad(key, this.ttlSeconds, load));
   }
 
+  /** The cached status only, null when there is none: for a caller that leaves misses to `get`. */
+  cached(sessionId: string): Promise<SessionStatusBody | null> {
+    return this.cache.get<SessionStatusBody>(CacheKeys.sessionStatus(sessionId));
+  }
+
   /** Forgets everything cached about a session (stop, logout, delete). */
   async forget(sessionId: string): Promise<void> {
     await this.cache.deleteByPrefix(CacheKeys.sessionPrefix(sessionId));

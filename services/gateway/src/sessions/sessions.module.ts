@@ -1,14 +1,25 @@
-import { Module } from '@nestjs/common';
+import { Module, type NestModule } from '@nestjs/common';
 import { CacheModule } from '@plugboard/cache';
+import { ApiKeyGuard } from '../auth/api-key.guard';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { SessionStatusCache } from './session-status-cache';
+import { SessionStatusFastPath } from './session-status.fast-path';
 import { SessionsClient } from './sessions.client';
 import { SessionsController } from './sessions.controller';
 
 /** The session routes of the public API, with the cache socket they read status through. */
 @Module({
-  imports: [CacheModule.forRootAsync()],
+  // RateLimitModule and ApiKeyGuard: the status fast path asks the guard's verdict itself.
+  imports: [CacheModule.forRootAsync(), RateLimitModule],
   controllers: [SessionsController],
-  providers: [SessionsClient, SessionStatusCache],
+  providers: [SessionsClient, SessionStatusCache, ApiKeyGuard, SessionStatusFastPath],
   exports: [SessionsClient, SessionStatusCache],
 })
-export class SessionsModule {}
+export class SessionsModule implements NestModule {
+  constructor(private readonly statusFastPath: SessionStatusFastPath) {}
+
+  /** Nest's last call before it registers the routes: the one moment the fast path can wrap its route. */
+  configure(): void {
+    this.statusFastPath.install();
+  }
+}
