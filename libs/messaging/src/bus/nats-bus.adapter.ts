@@ -71,6 +71,8 @@ export interface NatsBusOptions {
 }
 
 const HEALTH_PROBE_TIMEOUT_MS = 1_000;
+/** Publishes handed to the client at once at most (see `publish`). */
+const OUTBOX_SLICE = 256;
 const JETSTREAM_DUPLICATE_WINDOW_MS = 120_000;
 const STREAM_NAME_IN_USE = 10058;
 
@@ -208,6 +210,9 @@ export class NatsBusAdapter extends BusPort {
     const bytes = encodeJson(data);
     if (this.outbox.length === 0) process.nextTick(this.flushOutbox);
     this.outbox.push(this.prefix + subject, bytes, traceHeaders());
+    // A long burst (a loop awaiting each publish never lets nextTick run) is handed over in
+    // slices: the client still writes its socket once per slice, and the outbox stays small.
+    if (this.outbox.length >= OUTBOX_SLICE * 3) this.flushOutbox();
   }
 
   /** Core NATS subscription with wildcards; handler errors are logged and the subscription stays. */
@@ -218,15 +223,17 @@ export class NatsBusAdapter extends BusPort {
   ): Promise<BusSubscription> {
     const listen = createListener(pattern, handler, this.logger);
     const wildcard = hasWildcard(pattern);
+    // Made once, not per message: a subscription may take hundreds of thousands a second.
+    const spanName = `bus receive ${pattern}`;
+    const patternAttributes = { 'messaging.destination.name': pattern };
     const sub = this.writer(pattern).subscribe(this.prefix + pattern, {
       queue: options.queue,
       callback: (error, msg) => {
         if (error) return this.logger.error(`bus: subscription "${pattern}" failed: ${errorMessage(error)}`);
         const wireSubject = wildcard ? this.unwire(msg.subject) : pattern;
         const parent = extractTraceCarrier(carrierOf(msg.headers));
-        inSpan(`bus receive ${pattern}`, { kind: SpanKind.CONSUMER, parent, attributes: { 'messaging.destination.name': wireSubject } }, () =>
-          listen(msg.data, wireSubject),
-        );
+        const attributes = wildcard ? { 'messaging.destination.name': wireSubject } : patternAttributes;
+        inSpan(spanName, { kind: SpanKind.CONSUMER, parent, attributes }, () => listen(msg.data, wireSubject));
       },
     });
     return { unsubscribe: async () => this.safely(() => sub.unsubscribe()) };
@@ -335,7 +342,10 @@ export class NatsBusAdapter extends BusPort {
 
   private async open(): Promise<void> {
     const { servers, name } = this.options;
-    const nc = await connect({ servers, name, maxReconnectAttempts: -1, waitOnFirstConnect: true, reconnectTimeWait: 500 });
+    // noAsyncTraces: the client would capture a stack (two Error objects) on every request and
+    // publish to JetStream only to append it to a timeout's trace; our errors name the subject
+    // and the deadline instead (toBusError), and that capture was a quarter of a request's cost.
+    const nc = await connect({ servers, name, maxReconnectAttempts: -1, waitOnFirstConnect: true, reconnectTimeWait: 500, noAsyncTraces: true });
     try {
       this.nc = nc;
       this.current = 'connected';

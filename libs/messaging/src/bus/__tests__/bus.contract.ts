@@ -175,6 +175,21 @@ export function runBusContract(name: string, makeBus: () => Promise<BusPort>): v
         await waitFor('two messages', () => received.length === 2, { timeoutMs: 5_000, intervalMs: 10 });
         expect(received).toEqual([{ n: 1, at: '1970-01-01T00:00:00.000Z' }, { n: 2 }]);
       });
+
+      it('delivers a long burst of awaited publishes whole and in order, non-ASCII text intact', async () => {
+        const received: number[] = [];
+        let text = '';
+        await bus.subscribe('demo.burst', (data) => {
+          const { n, note } = data as { n: number; note: string };
+          received.push(n);
+          text = note;
+        });
+        const count = 2_000;
+        for (let n = 0; n < count; n++) await bus.publish('demo.burst', { n, note: 'grüße 👋' });
+        await waitFor('the whole burst', () => received.length === count, { timeoutMs: 10_000, intervalMs: 10 });
+        expect(received).toEqual(Array.from({ length: count }, (_, n) => n));
+        expect(text).toBe('grüße 👋');
+      });
     });
 
     describe('events', () => {
