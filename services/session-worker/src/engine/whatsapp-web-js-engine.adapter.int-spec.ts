@@ -1,4 +1,4 @@
-import { uniqueName, waitFor } from '@plugboard/testing';
+import { freePort, uniqueName, waitFor } from '@plugboard/testing';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,14 @@ import { WhatsappWebJsEngineAdapter } from './whatsapp-web-js-engine.adapter';
 
 const DEFAULT_ARGS =
   '--no-sandbox --headless=new --disable-gpu --disable-dev-shm-usage --disable-background-networking --disable-component-update --disable-sync --no-first-run';
+/**
+ * Every request of the browser goes to a proxy on a free loopback port, where nobody listens:
+ * WhatsApp Web is unreachable by construction on any machine, and nothing leaves this host (a
+ * proxied browser does not even resolve web.whatsapp.com; `<-loopback>` proxies loopback too).
+ */
+async function offlineArgs(): Promise<string> {
+  return `${DEFAULT_ARGS} --proxy-server=http://127.0.0.1:${await freePort()} --proxy-bypass-list=<-loopback>`;
+}
 // Chromium starts slowly on a busy two-core machine; the failure itself comes within seconds once it runs.
 const BROWSER_TEST_TIMEOUT_MS = 90_000;
 const silent = { log: () => undefined, warn: () => undefined, error: () => undefined };
@@ -38,10 +46,10 @@ describe('whatsapp-web.js engine (real Chromium)', () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  function engine(executablePath: string) {
+  async function engine(executablePath: string) {
     const dataPath = mkdtempSync(join(tmpdir(), 'plugboard-wwebjs-'));
     dirs.push(dataPath);
-    const adapter = new WhatsappWebJsEngineAdapter({ executablePath, args: chromiumArgs(DEFAULT_ARGS), dataPath }, silent);
+    const adapter = new WhatsappWebJsEngineAdapter({ executablePath, args: chromiumArgs(await offlineArgs()), dataPath }, silent);
     adapters.push(adapter);
     return { adapter, dataPath };
   }
@@ -59,7 +67,7 @@ describe('whatsapp-web.js engine (real Chromium)', () => {
 
   it('fails with a readable reason when WhatsApp Web is unreachable, and leaves no Chromium behind', async ({ skip }) => {
     skip(!chromiumPresent(), `Chromium is not installed at ${DEFAULT_CHROMIUM_PATH}`);
-    const { adapter, dataPath } = engine(DEFAULT_CHROMIUM_PATH);
+    const { adapter, dataPath } = await engine(DEFAULT_CHROMIUM_PATH);
     expect(await adapter.health()).toMatchObject({ plug: 'whatsapp-web.js', status: 'up' });
     expect(processesMentioning(dataPath)).toEqual([]);
 
@@ -70,7 +78,8 @@ describe('whatsapp-web.js engine (real Chromium)', () => {
     await session.initialize();
     const event = await failed().finally(() => clearInterval(watcher));
     expect(seen).toBeGreaterThan(0);
-    expect(event.reason).toMatch(/^WhatsApp Web \(web\.whatsapp\.com\) could not be reached: net::ERR_[A-Z_]+$/);
+    // The proxy refused: proof the browser went nowhere else.
+    expect(event.reason).toBe('WhatsApp Web (web.whatsapp.com) could not be reached: net::ERR_PROXY_CONNECTION_FAILED');
     expect(events.filter((e) => e.type === 'failed')).toHaveLength(1);
     await waitFor('Chromium to exit', () => processesMentioning(dataPath).length === 0, { timeoutMs: 15_000 });
 
@@ -80,7 +89,7 @@ describe('whatsapp-web.js engine (real Chromium)', () => {
 
   it('closes a browser that is still launching when destroyed', async ({ skip }) => {
     skip(!chromiumPresent(), `Chromium is not installed at ${DEFAULT_CHROMIUM_PATH}`);
-    const { adapter, dataPath } = engine(DEFAULT_CHROMIUM_PATH);
+    const { adapter, dataPath } = await engine(DEFAULT_CHROMIUM_PATH);
     const { session, events } = start(adapter);
     await session.initialize();
     await session.destroy();
@@ -90,7 +99,7 @@ describe('whatsapp-web.js engine (real Chromium)', () => {
 
   it('fails with the "not found" reason when the executable is missing, and reports down', async () => {
     const missing = join(tmpdir(), uniqueName('no-chromium'), 'chromium');
-    const { adapter } = engine(missing);
+    const { adapter } = await engine(missing);
     const reason = `Chromium not found at ${missing}: install chromium or set PUPPETEER_EXECUTABLE_PATH`;
     expect(await adapter.health()).toEqual({ socket: 'engine', plug: 'whatsapp-web.js', status: 'down', detail: reason });
 
