@@ -1,19 +1,24 @@
 import type { ImportMode } from '@plugboard/contracts';
+import { copyTextLine } from './copy-text';
 import type { TableSpec } from './table-catalog';
 import { quoteIdentifier } from './table-reader';
 import type { TransferConnection } from './transfer-connection';
 import { toSqliteValue } from './value-codec';
 
-// PostgreSQL: one JSON parameter per batch; SQLite: bound parameters (its limit is 32766).
+// PostgreSQL: one JSON parameter or one COPY block per batch; SQLite: bound parameters (its limit is 32766).
 const MAX_BATCH_ROWS = 250;
+const MAX_COPY_ROWS = 2_000;
 const SQLITE_MAX_PARAMS = 30_000;
 const MAX_BATCH_CHARS = 2 * 1024 * 1024;
 
 /**
- * Inserts rows of one table in multi-row statements. PostgreSQL gets the batch as one JSON
- * array that `json_populate_recordset` turns into rows of the table's own types (ISO instants
- * to timestamptz, objects to jsonb); SQLite gets bound parameters in its storage format.
- * `merge` upserts by primary key.
+ * Inserts rows of one table in batches. PostgreSQL, `replace`: a `COPY … FROM STDIN` block per
+ * batch, the fastest way in (about twice the rows per second of the statement below).
+ * PostgreSQL, `merge`: one JSON array that `json_populate_recordset` turns into rows of the
+ * table's own types (ISO instants to timestamptz, objects to jsonb), upserted by primary key,
+ * which COPY cannot do. SQLite: multi-row statements with bound parameters in its storage format.
+ * Either way the column's own input function reads each value, so both paths accept and
+ * refuse the same values.
  */
 export class BatchWriter {
   private table?: TableSpec;
@@ -31,7 +36,7 @@ export class BatchWriter {
     this.table = table;
     this.rows.push(row);
     this.chars += approxChars;
-    const limit = this.connection.dialect === 'sqlite' ? Math.min(MAX_BATCH_ROWS, Math.floor(SQLITE_MAX_PARAMS / table.columns.length)) : MAX_BATCH_ROWS;
+    const limit = this.connection.dialect === 'sqlite' ? Math.min(MAX_BATCH_ROWS, Math.floor(SQLITE_MAX_PARAMS / table.columns.length)) : this.copies ? MAX_COPY_ROWS : MAX_BATCH_ROWS;
     if (this.rows.length >= limit || this.chars >= MAX_BATCH_CHARS) await this.flush();
   }
 
@@ -43,6 +48,11 @@ export class BatchWriter {
     if (!table || rows.length === 0) return;
     const columns = table.columns.map((c) => quoteIdentifier(c.name)).join(', ');
     const upsert = this.mode === 'merge' ? onConflict(table) : '';
+    if (this.connection.dialect === 'postgres' && this.copies) {
+      const lines = rows.map((row) => copyTextLine(table.columns, row)).join('');
+      await this.connection.copyIn(`copy ${quoteIdentifier(table.name)} (${columns}) from stdin`, Buffer.from(lines, 'utf8'));
+      return;
+    }
     if (this.connection.dialect === 'postgres') {
       await this.connection.query(
         `insert into ${quoteIdentifier(table.name)} (${columns}) select ${columns} from json_populate_recordset(null::${quoteIdentifier(table.name)}, ?::json)${upsert}`,
@@ -54,6 +64,11 @@ export class BatchWriter {
     const params: unknown[] = [];
     for (const row of rows) for (const column of table.columns) params.push(toSqliteValue(column.kind, row[column.name]));
     await this.connection.query(`insert into ${quoteIdentifier(table.name)} (${columns}) values ${rows.map(() => tuple).join(', ')}${upsert}`, params);
+  }
+
+  /** PostgreSQL without upserts: rows go in with COPY. */
+  private get copies(): boolean {
+    return this.connection.dialect === 'postgres' && this.mode === 'replace';
   }
 
   /** The table of the rows queued or last written. */

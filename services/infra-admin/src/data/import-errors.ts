@@ -33,6 +33,8 @@ export function toImportError(error: unknown, table?: string): unknown {
     case '22008':
     case '22003':
     case '22001':
+    case '22021': // a byte sequence the encoding refuses (a NUL in text, through COPY)
+    case '22P05': // a character the encoding cannot hold (a \u0000 escape, through JSON)
       return new ServiceError(ErrorCode.ImportInvalid, `a value does not fit its column${where}; nothing was changed`, details);
     case 'SQLITE_CONSTRAINT': {
       const reason = /(UNIQUE|PRIMARY KEY|FOREIGN KEY|NOT NULL|CHECK) constraint failed[^\n]*/.exec(text)?.[0]?.slice(0, MAX_DETAIL);

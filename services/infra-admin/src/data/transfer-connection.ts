@@ -1,5 +1,6 @@
 import { type AbstractSqlConnection, type Knex, knex } from '@mikro-orm/sqlite';
 import type { Database } from '@plugboard/database';
+import { CopyInQuery } from './copy-in-query';
 import { CopyOutQuery } from './copy-out-query';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -24,6 +25,8 @@ export interface PostgresTransferConnection extends Connection {
   readonly dialect: 'postgres';
   /** Runs `COPY … TO STDOUT` in the transaction, handing each row's bytes (COPY text format) to `onRow` as it arrives. */
   copyOut(sql: string, onRow: (row: Buffer) => void): Promise<void>;
+  /** Runs `COPY … FROM STDIN` in the transaction with `rows` (COPY text format lines) as its data. */
+  copyIn(sql: string, rows: Buffer): Promise<void>;
 }
 
 export interface SqliteTransferConnection extends Connection {
@@ -92,6 +95,15 @@ class PostgresConnection implements PostgresTransferConnection {
     // The transaction's own driver client: the COPY sees the transaction's snapshot.
     const client = (await this.trx.client.acquireConnection()) as { query(copy: CopyOutQuery): unknown };
     const copy = new CopyOutQuery(sql, onRow);
+    client.query(copy);
+    await copy.done;
+  }
+
+  async copyIn(sql: string, rows: Buffer): Promise<void> {
+    if (!this.trx) throw new Error('COPY runs inside the transfer transaction: begin it first');
+    // The transaction's own driver client: the rows are part of the import's transaction.
+    const client = (await this.trx.client.acquireConnection()) as { query(copy: CopyInQuery): unknown };
+    const copy = new CopyInQuery(sql, rows);
     client.query(copy);
     await copy.done;
   }
