@@ -73,6 +73,7 @@ export interface NatsBusOptions {
 const HEALTH_PROBE_TIMEOUT_MS = 1_000;
 /** Publishes handed to the client at once at most (see `publish`). */
 const OUTBOX_SLICE = 256;
+const PUBLISHED: Promise<void> = Promise.resolve();
 const JETSTREAM_DUPLICATE_WINDOW_MS = 120_000;
 const STREAM_NAME_IN_USE = 10058;
 
@@ -205,14 +206,20 @@ export class NatsBusAdapter extends BusPort {
    * microtask after every first write, so a loop of awaited publishes would otherwise pay one
    * socket write per message. Any other operation hands them over first, so order holds.
    */
-  async publish(subject: string, data: unknown): Promise<void> {
-    this.connection(subject);
-    const bytes = encodeJson(data);
-    if (this.outbox.length === 0) process.nextTick(this.flushOutbox);
-    this.outbox.push(this.prefix + subject, bytes, traceHeaders());
-    // A long burst (a loop awaiting each publish never lets nextTick run) is handed over in
-    // slices: the client still writes its socket once per slice, and the outbox stays small.
-    if (this.outbox.length >= OUTBOX_SLICE * 3) this.flushOutbox();
+  publish(subject: string, data: unknown): Promise<void> {
+    try {
+      this.connection(subject);
+      const bytes = encodeJson(data);
+      if (this.outbox.length === 0) process.nextTick(this.flushOutbox);
+      this.outbox.push(this.prefix + subject, bytes, traceHeaders());
+      // A long burst (a loop awaiting each publish never lets nextTick run) is handed over in
+      // slices: the client still writes its socket once per slice, and the outbox stays small.
+      if (this.outbox.length >= OUTBOX_SLICE * 3) this.flushOutbox();
+      // Not an async function: one shared settled promise instead of a new one per message.
+      return PUBLISHED;
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Core NATS subscription with wildcards; handler errors are logged and the subscription stays. */

@@ -132,10 +132,15 @@ function isCarrier(value: unknown): value is TraceCarrier {
 function definedOnly(attributes: MessageSpanOptions['attributes']): Record<string, string | number | boolean> | undefined {
   if (!attributes) return undefined;
   // Most callers name no undefined value: theirs is used as it is, without a copy per span.
-  if (!Object.values(attributes).includes(undefined)) return attributes as Record<string, string | number | boolean>;
+  if (!hasUndefined(attributes)) return attributes as Record<string, string | number | boolean>;
   const out: Record<string, string | number | boolean> = {};
   for (const [key, value] of Object.entries(attributes)) if (value !== undefined) out[key] = value;
   return out;
+}
+
+function hasUndefined(attributes: Record<string, unknown>): boolean {
+  for (const key in attributes) if (attributes[key] === undefined) return true;
+  return false;
 }
 
 function isThenable<T>(value: T): value is T & PromiseLike<unknown> {
