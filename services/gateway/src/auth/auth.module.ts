@@ -8,7 +8,8 @@ import { ApiKeyStore } from './api-key-store';
 
 /**
  * API keys for the whole gateway: the master key, the key store and the global guard. Global,
- * so every feature module's routes are guarded and can inject `ApiKeyStore`/`AdminKey`.
+ * so every feature module's routes are guarded and can inject `ApiKeyStore`/`AdminKey`, and
+ * the guard itself (the status fast path asks it for a verdict).
  */
 @Global()
 @Module({
@@ -16,8 +17,9 @@ import { ApiKeyStore } from './api-key-store';
   providers: [
     { provide: AdminKey, inject: [APP_CONFIG], useFactory: (config: AppConfig) => resolveAdminKey(config) },
     ApiKeyStore,
-    { provide: APP_GUARD, useClass: ApiKeyGuard },
+    ApiKeyGuard,
+    { provide: APP_GUARD, useExisting: ApiKeyGuard },
   ],
-  exports: [AdminKey, ApiKeyStore],
+  exports: [AdminKey, ApiKeyStore, ApiKeyGuard],
 })
 export class AuthModule {}

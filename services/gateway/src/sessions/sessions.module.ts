@@ -1,7 +1,5 @@
 import { Module, type NestModule } from '@nestjs/common';
 import { CacheModule } from '@plugboard/cache';
-import { ApiKeyGuard } from '../auth/api-key.guard';
-import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { SessionStatusCache } from './session-status-cache';
 import { SessionStatusFastPath } from './session-status.fast-path';
 import { SessionsClient } from './sessions.client';
@@ -9,10 +7,9 @@ import { SessionsController } from './sessions.controller';
 
 /** The session routes of the public API, with the cache socket they read status through. */
 @Module({
-  // RateLimitModule and ApiKeyGuard: the status fast path asks the guard's verdict itself.
-  imports: [CacheModule.forRootAsync(), RateLimitModule],
+  imports: [CacheModule.forRootAsync()],
   controllers: [SessionsController],
-  providers: [SessionsClient, SessionStatusCache, ApiKeyGuard, SessionStatusFastPath],
+  providers: [SessionsClient, SessionStatusCache, SessionStatusFastPath],
   exports: [SessionsClient, SessionStatusCache],
 })
 export class SessionsModule implements NestModule {
