@@ -26,6 +26,7 @@ const ConfigObjectSchema = z.object({
   HEALTH_TIMEOUT_MS: field.integer('1500', { min: 1 }),
   METRICS_TOKEN: field.minLength(16),
   SHUTDOWN_TIMEOUT_MS: field.integer('10000', { min: 1 }),
+  HEAP_GROWTH_PERCENT: field.integer('100', { max: 400 }),
   EXPECTED_SERVICES: field.list(SERVICE_NAMES),
   BODY_SIZE_LIMIT: field.integer('1048576', { min: 1 }),
   RATE_LIMIT_ENABLED: field.boolean('true'),

@@ -14,6 +14,7 @@ import { installHttpMetrics } from './metrics/http-metrics';
 import { MetricsHub } from './metrics/metrics-hub';
 import { MetricsService } from './metrics/metrics.service';
 import { ServiceContext } from './service-context';
+import { applyHeapGrowth } from './heap-growth';
 import { ServiceKitModule } from './service-kit.module';
 import { ServiceLogger, createServiceLogger } from './service-logger';
 import { registerSecretValues } from './logging/secret-redaction';
@@ -70,6 +71,7 @@ export async function bootstrapService(options: BootstrapServiceOptions): Promis
   const { service, config } = options;
   const context = ServiceContext.create(service, config);
   registerSecretValues(config);
+  applyHeapGrowth(config.HEAP_GROWTH_PERCENT);
   const logger = options.logger ?? createServiceLogger(service, config.LOG_LEVEL, { instance: context.instanceId });
   logger.bindInstance(context.instanceId);
   // Once per process; a process handed a shared bus runs several services, so it is named after the product.
