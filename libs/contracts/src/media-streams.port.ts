@@ -4,6 +4,12 @@ import type { MediaDirection, MediaRecord } from './subjects/media.subjects';
 export interface MediaUpload {
   /** The bytes; consumed by the upload, or destroyed when it fails. */
   stream: Readable;
+  /**
+   * The id to store the file under, for an upload that may be repeated (a redelivered event):
+   * when a file with this id is stored already, its bytes are read and dropped, and the stored
+   * record is the answer. A new id when unset.
+   */
+  id?: string;
   contentType?: string;
   /** Declared length (Content-Length): a body that is shorter or longer fails and stores nothing. */
   size?: number;

@@ -25,7 +25,7 @@ export class HttpMediaStreams extends MediaStreams {
 
   async upload(input: MediaUpload): Promise<MediaRecord> {
     const query = new URLSearchParams();
-    for (const name of ['sessionId', 'messageId', 'filename', 'direction'] as const) {
+    for (const name of ['id', 'sessionId', 'messageId', 'filename', 'direction'] as const) {
       const value = input[name];
       if (value !== undefined) query.set(name, value);
     }

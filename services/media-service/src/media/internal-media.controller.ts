@@ -13,6 +13,7 @@ import { StorageCheck } from './storage-check';
 export const INTERNAL_STREAM_ROUTES = ['POST /internal/media', 'POST /internal/storage/import'];
 
 const UploadQuerySchema = z.object({
+  id: MediaIdSchema.optional(),
   sessionId: z.string().min(1).max(64).optional(),
   messageId: z.string().min(1).max(255).optional(),
   filename: z.string().min(1).max(255).optional(),

@@ -14,6 +14,7 @@ import { BusPort } from '@plugboard/messaging';
 import { ServiceError, ServiceLogger } from '@plugboard/service-kit';
 import { StoragePort } from '@plugboard/storage';
 import { randomUUID } from 'node:crypto';
+import { finished } from 'node:stream/promises';
 import { ByteCap, payloadTooLarge } from './byte-cap';
 import { mediaKey, toMediaRecord } from './media-record';
 
@@ -31,15 +32,24 @@ export class MediaStore {
   ) {}
 
   /**
-   * Streams into storage under a new id (capped at MEDIA_MAX_BYTES, checked against the
-   * declared size), then writes the row; a row that cannot be written takes the file with
-   * it. Publishes `media.stored` for uploads that belong to a session.
+   * Streams into storage under a new id or the caller's (capped at MEDIA_MAX_BYTES, checked
+   * against the declared size), then writes the row; a row that cannot be written takes the
+   * file with it. Publishes `media.stored` for uploads that belong to a session.
    */
   async upload(input: MediaUpload): Promise<MediaRecord> {
     const max = this.config.MEDIA_MAX_BYTES;
     if (input.size !== undefined && input.size > max) throw payloadTooLarge(max);
-    const id = randomUUID();
-    const key = mediaKey(id);
+    const repeated = input.id ? await this.media.findById(input.id) : null;
+    if (repeated) {
+      // Read to the end, so an HTTP caller's request completes like any upload.
+      input.stream.resume();
+      await finished(input.stream);
+      return toMediaRecord(repeated);
+    }
+    const id = input.id ?? randomUUID();
+    // A caller's id may race a second upload of itself: each stores under its own key, and the
+    // one whose row loses takes only its own file with it.
+    const key = mediaKey(input.id ? randomUUID() : id);
     // pipe, not pipeline: a failed put must not destroy the source, which may be the HTTP
     // request whose response still has to carry the error (the caller closes the connection).
     const capped = new ByteCap(max);
@@ -71,6 +81,9 @@ export class MediaStore {
       return record;
     } catch (error) {
       await this.storage.delete(key).catch(() => undefined);
+      // The same id uploaded twice at once: the row that won is the answer to both.
+      const winner = input.id && (error as ServiceError).code === ErrorCode.Conflict ? await this.media.findById(input.id) : null;
+      if (winner) return toMediaRecord(winner);
       throw error;
     }
   }

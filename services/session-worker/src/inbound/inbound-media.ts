@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { ErrorCode, type MediaRecord, type MediaStreams } from '@plugboard/contracts';
 import { ServiceError } from '@plugboard/service-kit';
 import type { InboundMessage } from '../engine/engine.port';
 
 export interface InboundMediaTarget {
+  /** The media id to store under: `inboundMediaId` of the message. */
+  id: string;
   sessionId: string;
   /** Our id of the message the file belongs to. */
   messageId: string;
@@ -14,6 +17,22 @@ export interface InboundMediaLimits {
   maxBytes: number;
   /** Download and upload together; a stalled engine download must not hold the session's events forever. */
   timeoutMs: number;
+}
+
+/** Namespace of `inboundMediaId` (a fixed, random UUID). */
+const INBOUND_MEDIA_NAMESPACE = Buffer.from('6f1d2c3e8a9b4c5d9e0f1a2b3c4d5e6f', 'hex');
+
+/**
+ * The media id of a received message's file, the same on every delivery of its event: a run
+ * that stored the file and stopped before the message row said so leaves it to be found by
+ * the next run, not stored twice. A name-based UUID (version 5, RFC 9562) of our message id.
+ */
+export function inboundMediaId(messageId: string): string {
+  const bytes = createHash('sha1').update(INBOUND_MEDIA_NAMESPACE).update(messageId).digest().subarray(0, 16);
+  bytes[6] = (bytes[6] & 0x0f) | 0x50;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /**
@@ -34,6 +53,7 @@ export async function uploadInboundMedia(
   const work = (async () => {
     source = toReadable(await media.download());
     return streams.upload({
+      id: target.id,
       stream: source,
       contentType: media.mimeType,
       filename: media.filename,

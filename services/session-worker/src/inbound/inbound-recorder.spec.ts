@@ -15,6 +15,7 @@ import { SendsInFlight } from '../sessions/sends-in-flight';
 import { derivedEventId, publishSessionEvent } from '../sessions/session-events';
 import type { OwnershipListener, SessionSupervisor } from '../sessions/session-supervisor';
 import { MemoryMediaStreams } from './__tests__/memory-media-streams';
+import { inboundMediaId } from './inbound-media';
 import { InboundRecorder, type InboundSettings } from './inbound-recorder';
 
 const dirs: string[] = [];
@@ -243,6 +244,26 @@ describe('InboundRecorder (SQLite, memory bus)', () => {
       const [event] = mocks.ofType('message.received');
       expect(mocks.ofType('message.received')).toHaveLength(1);
       expect(event.data.message).toMatchObject({ id: row!.id, mediaId: row!.mediaId });
+    });
+
+    it('gets the file a run that stopped before recording it stored, not a second copy, when WhatsApp delivers it again', async () => {
+      const { mocks } = await setup();
+      // The first run stores the file, then neither its row nor the bus take note of it.
+      vi.spyOn(mocks.messages, 'attachMedia').mockRejectedValueOnce(new Error('database gone'));
+      vi.spyOn(mocks.messages, 'mergePayload').mockRejectedValueOnce(new Error('database gone'));
+      vi.spyOn(mocks.bus, 'publishEvent').mockRejectedValueOnce(new Error('bus down'));
+      const png = async () => Readable.from([Buffer.from('png')]);
+      mocks.emit({ type: 'message', message: image('wa-twice', png, 3) });
+      await mocks.settled();
+      expect(mocks.media.files.size).toBe(1);
+
+      mocks.emit({ type: 'message', message: image('wa-twice', png, 3) });
+      await mocks.settled();
+      const row = await mocks.messages.findByWaMessageId(mocks.session.id, 'wa-twice');
+      expect(mocks.media.files.size).toBe(1);
+      expect(row?.mediaId).toBe(inboundMediaId(row!.id));
+      expect(mocks.media.files.get(row!.mediaId!)?.record).toMatchObject({ messageId: row!.id, direction: 'inbound' });
+      expect(mocks.ofType('message.received').map((e) => (e.data.message as { mediaId: string }).mediaId)).toEqual([row!.mediaId]);
     });
 
     it('is published once, oldest first and in pages, when this worker adopts the session, and never again', async () => {

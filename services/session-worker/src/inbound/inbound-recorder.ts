@@ -9,7 +9,7 @@ import type { EngineEvent, InboundMessage } from '../engine/engine.port';
 import { SendsInFlight } from '../sessions/sends-in-flight';
 import { publishSessionEvent } from '../sessions/session-events';
 import { type OwnershipListener, SessionSupervisor } from '../sessions/session-supervisor';
-import { describeError, uploadInboundMedia } from './inbound-media';
+import { describeError, inboundMediaId, uploadInboundMedia } from './inbound-media';
 import { ReceivedAnnouncer } from './received-announcer';
 import { SerialChains } from './serial-chains';
 
@@ -163,13 +163,17 @@ export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown 
     }
   }
 
-  /** The stored row with its mediaId, or with `payload.mediaError` when the file could not be stored. */
+  /**
+   * The stored row with its mediaId, or with `payload.mediaError` when the file could not be
+   * stored. The file's id comes from the message's: a redelivered message whose file a run
+   * before stored (and stopped before the row said so) gets that file, not a second one.
+   */
   private async attachMedia(row: MessageEntity, media: NonNullable<InboundMessage['media']>): Promise<MessageEntity> {
     try {
       const record = await uploadInboundMedia(
         this.media,
         media,
-        { sessionId: row.sessionId, messageId: row.id },
+        { id: inboundMediaId(row.id), sessionId: row.sessionId, messageId: row.id },
         { maxBytes: this.config.MEDIA_MAX_BYTES, timeoutMs: this.settings.mediaTimeoutMs },
       );
       return (await this.messages.attachMedia(row.id, record.id)) ?? Object.assign(row, { mediaId: record.id });

@@ -20,7 +20,9 @@ export class MemoryMediaStreams extends MediaStreams {
     const chunks: Buffer[] = [];
     for await (const chunk of input.stream) chunks.push(Buffer.from(chunk as Buffer));
     const bytes = Buffer.concat(chunks);
-    const id = randomUUID();
+    const repeated = input.id && this.files.get(input.id);
+    if (repeated) return repeated.record;
+    const id = input.id ?? randomUUID();
     const record: MediaRecord = {
       id,
       sessionId: input.sessionId ?? null,
