@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { ErrorCode, type MediaRecord, type MediaStreams } from '@plugboard/contracts';
 import { ServiceError } from '@plugboard/service-kit';
 import type { InboundMessage } from '../engine/engine.port';
+import { nameBasedUuid } from '../sessions/name-based-uuid';
 
 export interface InboundMediaTarget {
   /** The media id to store under: `inboundMediaId` of the message. */
@@ -19,20 +19,16 @@ export interface InboundMediaLimits {
   timeoutMs: number;
 }
 
-/** Namespace of `inboundMediaId` (a fixed, random UUID). */
+// Fixed namespace of the derived ids: changing it would store a redelivered message's file again.
 const INBOUND_MEDIA_NAMESPACE = Buffer.from('6f1d2c3e8a9b4c5d9e0f1a2b3c4d5e6f', 'hex');
 
 /**
  * The media id of a received message's file, the same on every delivery of its event: a run
  * that stored the file and stopped before the message row said so leaves it to be found by
- * the next run, not stored twice. A name-based UUID (version 5, RFC 9562) of our message id.
+ * the next run, not stored twice.
  */
 export function inboundMediaId(messageId: string): string {
-  const bytes = createHash('sha1').update(INBOUND_MEDIA_NAMESPACE).update(messageId).digest().subarray(0, 16);
-  bytes[6] = (bytes[6] & 0x0f) | 0x50;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return nameBasedUuid(INBOUND_MEDIA_NAMESPACE, messageId);
 }
 
 /**

@@ -1,0 +1,13 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * A name-based UUID (version 5, RFC 9562: SHA-1 of a namespace and the name): the same name
+ * in the same namespace gives the same id every time, on every worker.
+ */
+export function nameBasedUuid(namespace: Buffer, name: string): string {
+  const hash = createHash('sha1').update(namespace).update(name).digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
