@@ -2,7 +2,10 @@ import type { Readable } from 'node:stream';
 import type { MediaDirection, MediaRecord } from './subjects/media.subjects';
 
 export interface MediaUpload {
-  /** The bytes; consumed by the upload, or destroyed when it fails. */
+  /**
+   * The bytes, consumed by the upload. A failed upload may leave them unread: closing the
+   * source is then the caller's part (an HTTP request closes its connection after the error).
+   */
   stream: Readable;
   /**
    * The id to store the file under, for an upload that may be repeated (a redelivered event):

@@ -68,6 +68,10 @@ export async function uploadInboundMedia(
   });
   try {
     return await Promise.race([work, timeout]);
+  } catch (error) {
+    // The engine's download may be left half read by the failed upload.
+    source?.destroy();
+    throw error;
   } finally {
     clearTimeout(timer);
     // A late failure of the abandoned transfer has nobody to report to.
