@@ -171,6 +171,24 @@ export function runRepositoryContract(plug: string, ctx: RepositoryContractConte
         expect((await outgoing(elsewhere.id, { idempotencyKey: 'key-1' })).created).toBe(true);
       });
 
+      it('inserts two concurrent batches sharing their keys in opposite orders without a deadlock, one row per key', async () => {
+        const session = await newSession();
+        const other = new MessageRepository(ctx.other());
+        const keys = Array.from({ length: 100 }, (_, i) => `crossed-${i}`);
+        const send = (repository: MessageRepository, key: string) =>
+          repository.insertPending({ sessionId: session.id, chatId: 'chat-1', from: 'me', to: 'chat-1', type: 'text', idempotencyKey: key });
+        for (let round = 0; round < 3; round++) {
+          const roundKeys = keys.map((key) => `${key}-${round}`);
+          const [forward, backward] = await Promise.all([
+            Promise.all(roundKeys.map((key) => send(messages, key))),
+            Promise.all([...roundKeys].reverse().map((key) => send(other, key))),
+          ]);
+          backward.reverse();
+          expect(forward.map((result) => result.message.id)).toEqual(backward.map((result) => result.message.id));
+          expect(forward.filter((r) => r.created).length + backward.filter((r) => r.created).length).toBe(roundKeys.length);
+        }
+      });
+
       it('records an incoming message once per WhatsApp id', async () => {
         const session = await newSession();
         const input = { sessionId: session.id, waMessageId: 'wa-1', chatId: 'c', from: 'c', to: 'me', type: 'text' as const, body: 'yo' };

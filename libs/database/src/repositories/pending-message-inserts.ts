@@ -74,7 +74,12 @@ export class PendingMessageInserts {
   }
 
   /** One statement for the batch; the rows it did not insert are looked up by their keys, with one more. */
-  private insertBatch(sessionId: string, rows: PendingRow[]): Promise<Map<string, Outcome>> {
+  private insertBatch(sessionId: string, batch: PendingRow[]): Promise<Map<string, Outcome>> {
+    // In key order: two batches of a session in flight at once (two replicas, or one started
+    // while the next filled) then wait for each other's keys in the same order. In call order
+    // (PostgreSQL inserts a VALUES list in its order) they deadlocked when they shared keys in
+    // opposite orders: one of them failed with 40P01.
+    const rows = [...batch].sort((a, b) => compareKeys(a.key, b.key));
     return guardDriverErrors(async () => {
       // Every row has the same columns in the same order.
       const columns = rows[0].columns;
@@ -108,4 +113,12 @@ export class PendingMessageInserts {
     );
     return new Map(found.map((row) => [row.idempotency_key as string, messageFromRow(this.sql, row)]));
   }
+}
+
+/** Keyed rows first, by key; rows without a key (nothing to conflict on) after them. */
+function compareKeys(a: string | null, b: string | null): number {
+  if (a === b) return 0;
+  if (a === null) return 1;
+  if (b === null) return -1;
+  return a < b ? -1 : 1;
 }
