@@ -228,6 +228,9 @@ export class LocalStorageAdapter extends StoragePort {
    * created through it.
    */
   private async ensureFolder(key: string, segments: string[]): Promise<string> {
+    if (segments.length === 0) return this.root();
+    const existing = await this.existingFolder(key, segments);
+    if (existing) return existing;
     let current = await this.root();
     for (const segment of segments) {
       const next = join(current, segment);
@@ -241,6 +244,22 @@ export class LocalStorageAdapter extends StoragePort {
       }
     }
     return current;
+  }
+
+  /**
+   * The key's folder when it exists already, as it does for every put but the first into it:
+   * its realpath and its type, asked at once, instead of a mkdir, a realpath and a stat per
+   * level one after the other. Each of those is a trip through the thread pool that a busy
+   * machine delays by milliseconds, in series with the upload. Nothing is created here, so
+   * checking the whole path's realpath is as safe as checking each level's. Null when a
+   * level is missing or is not a folder: the walk above then creates it or says why not.
+   */
+  private async existingFolder(key: string, segments: string[]): Promise<string | null> {
+    const path = join(await this.root(), ...segments);
+    const found = await Promise.all([realpath(path), stat(path)]).catch(() => null);
+    if (!found || !found[1].isDirectory()) return null;
+    if (!(await this.isInside(found[0]))) throw StorageError.invalidKey(key, 'resolves outside the storage root');
+    return found[0];
   }
 }
 

@@ -87,6 +87,15 @@ describe('LocalStorageAdapter on disk', () => {
     expect(listed).toEqual([]);
   });
 
+  it('refuses a folder that existed and was then swapped for a symlink leading outside', async () => {
+    await storage.put('swapped/deep/a.txt', text('a'));
+    await rm(join(root, 'swapped'), { recursive: true });
+    await symlink(outside, join(root, 'swapped'));
+    await mkdir(join(outside, 'deep'));
+    expect(await code(storage.put('swapped/deep/b.txt', text('b')))).toBe(ErrorCode.InvalidKey);
+    expect(existsSync(join(outside, 'deep', 'b.txt'))).toBe(false);
+  });
+
   it('refuses a file symlink that leads outside the root (the `data-evil` sibling of `data`)', async () => {
     await symlink(join(outside, 'secret.txt'), join(root, 'secret.txt'));
     expect(await code(storage.get('secret.txt'))).toBe(ErrorCode.InvalidKey);

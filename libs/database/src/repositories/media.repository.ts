@@ -31,8 +31,10 @@ export class MediaRepository {
   create(input: NewMedia): Promise<MediaEntity> {
     return guardDriverErrors(async () => {
       const em = this.em();
-      const row = em.create(MediaEntity, { ...input, createdAt: input.createdAt ?? new Date() });
-      await em.persistAndFlush(row);
+      const row = em.create(MediaEntity, { ...input, createdAt: input.createdAt ?? new Date() }, { persist: false });
+      // One INSERT that commits on its own: a flush would wrap it in BEGIN and COMMIT, two
+      // more trips through the driver in series with the upload that waits for this row.
+      await em.insert(row);
       return row;
     });
   }
