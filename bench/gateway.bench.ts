@@ -42,6 +42,8 @@ interface Row {
   ours: number;
   raw: number;
   target: number;
+  /** CPU time of this process per request or delivery, least of the rounds: everything of both sides runs here. */
+  cpu: { ours: number; raw: number };
 }
 
 export async function runGatewayBench(): Promise<void> {
@@ -75,12 +77,19 @@ export async function runGatewayBench(): Promise<void> {
       [`webhook deliveries (M=${WEBHOOK_EVENTS}, C=${WEBHOOK_CONCURRENCY}) vs undici POST`, 'webhooks'],
     ] as const) {
       const best = { ours: 0, raw: 0 };
+      const cpu = { ours: Infinity, raw: Infinity };
+      const units = kind === 'status' ? STATUS_REQUESTS : WEBHOOK_EVENTS;
       // Interleaved rounds, so drift of the machine hits both sides alike; best of each.
       for (let round = 0; round < ROUNDS; round++) {
-        best.ours = Math.max(best.ours, await ours[kind]());
-        best.raw = Math.max(best.raw, await raw[kind]());
+        for (const side of ['ours', 'raw'] as const) {
+          const before = process.cpuUsage();
+          const rate = await (side === 'ours' ? ours : raw)[kind]();
+          const used = process.cpuUsage(before);
+          best[side] = Math.max(best[side], rate);
+          cpu[side] = Math.min(cpu[side], (used.user + used.system) / units);
+        }
       }
-      rows.push({ label, ...best, target: TARGETS[kind] });
+      rows.push({ label, ...best, target: TARGETS[kind], cpu });
     }
     printTable(rows);
   } finally {
@@ -265,6 +274,11 @@ function printTable(rows: Row[]): void {
   console.log(`${'case'.padEnd(72)}${'ours'.padStart(10)}${'raw'.padStart(10)}${'ours/raw'.padStart(10)}${'target'.padStart(8)}`);
   for (const { label, ours, raw, target } of rows) {
     console.log(`${label.padEnd(72)}${fmt(ours).padStart(10)}${fmt(raw).padStart(10)}${(ours / raw).toFixed(2).padStart(10)}${`≥ ${target}`.padStart(8)}`);
+  }
+  // Both sides run in this process, so its CPU time per unit compares them without the machine's drift.
+  console.log(`\nCPU µs of this process per request or delivery (least of the rounds; server, client and receiver alike)`);
+  for (const { label, cpu } of rows) {
+    console.log(`${label.padEnd(72)}${fmt(cpu.ours).padStart(10)}${fmt(cpu.raw).padStart(10)}${(cpu.raw / cpu.ours).toFixed(2).padStart(10)}`);
   }
   for (const { label, ours, raw, target } of rows) {
     const ratio = ours / raw;
