@@ -64,13 +64,17 @@ export class LocalStorageAdapter extends StoragePort {
       const dir = await this.ensureFolder(key, segments);
       const temp = join(dir, `.${name}.${randomBytes(6).toString('hex')}.tmp`);
       temps.push(temp);
-      // Synced before the rename publishes it, so a crash cannot publish a hole.
-      await streamToFile(key, stream, digest, temp, { durable: true });
       const typeTemp = contentType === DEFAULT_CONTENT_TYPE ? undefined : `${temp}.type`;
-      if (typeTemp) {
-        temps.push(typeTemp);
-        await writeFile(typeTemp, contentType, { flag: 'wx' });
-      }
+      if (typeTemp) temps.push(typeTemp);
+      // The bytes are synced before the rename publishes them, so a crash cannot publish a
+      // hole. The type's sidecar does not depend on them: it is written while they stream in,
+      // not after, and both are settled before any cleanup, so no temp is left behind.
+      const [bytes, type] = await Promise.allSettled([
+        streamToFile(key, stream, digest, temp, { durable: true }),
+        typeTemp && writeFile(typeTemp, contentType, { flag: 'wx' }),
+      ]);
+      if (bytes.status === 'rejected') throw bytes.reason;
+      if (type.status === 'rejected') throw type.reason;
       await rename(temp, join(dir, name));
       if (typeTemp) await rename(typeTemp, sidecarOf(join(dir, name)));
       else await rm(sidecarOf(join(dir, name)), { force: true });

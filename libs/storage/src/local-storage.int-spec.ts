@@ -20,10 +20,10 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-/** Hidden temp files anywhere under `root`. */
+/** Hidden temp files anywhere under `root`: a put's bytes (`.tmp`) and its content type's sidecar (`.tmp.type`). */
 async function tempFiles(root: string): Promise<string[]> {
   const entries = await readdir(root, { recursive: true });
-  return entries.filter((entry) => entry.endsWith('.tmp'));
+  return entries.filter((entry) => /\.tmp(\.type)?$/.test(entry));
 }
 
 async function code(promise: Promise<unknown>): Promise<string> {
