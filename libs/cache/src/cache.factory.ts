@@ -1,4 +1,4 @@
-import type { AppConfig } from '@plugboard/config';
+import { type AppConfig, redisConnection } from '@plugboard/config';
 import type { CacheLogger } from './cache-logger';
 import { CacheError } from './cache.errors';
 import type { CachePort } from './cache.port';
@@ -18,14 +18,7 @@ export function createCache(config: CacheConfig, logger?: CacheLogger): CachePor
       return new MemoryCacheAdapter();
     case true:
       return new RedisCacheAdapter({
-        connection: {
-          host: config.REDIS_HOST,
-          port: config.REDIS_PORT,
-          username: config.REDIS_USERNAME,
-          password: config.REDIS_PASSWORD,
-          tls: config.REDIS_TLS,
-          db: config.REDIS_CACHE_DB,
-        },
+        connection: redisConnection(config, config.REDIS_CACHE_DB),
         logger,
       });
     default:

@@ -1,12 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import { Redis, ReplyError } from 'ioredis';
+import { type RedisConnection, redisClientOptions } from '@plugboard/config';
 import type { SocketHealth } from '@plugboard/contracts';
 import { checkKey, checkPrefix, decodeValue, encodeValue, ttlMs } from './cache-codec';
 import type { CacheLogger } from './cache-logger';
 import { CachePort } from './cache.port';
 
 export interface RedisCacheOptions {
-  connection: { host: string; port: number; username?: string; password?: string; tls?: boolean; db: number };
+  connection: RedisConnection;
   /** Prefix of every key this plug touches. Default `plugboard:cache:`. */
   namespace?: string;
   logger?: CacheLogger;
@@ -42,24 +43,18 @@ export class RedisCacheAdapter extends CachePort {
 
   constructor(options: RedisCacheOptions) {
     super();
-    const { host, port, username, password, tls, db } = options.connection;
+    const { host, port, db } = options.connection;
     this.namespace = options.namespace ?? CACHE_NAMESPACE;
     this.logger = options.logger ?? console;
     this.address = `${host}:${port}/${db}`;
     this.client = new Redis({
-      host,
-      port,
-      db,
-      ...(username ? { username } : {}),
-      ...(password ? { password } : {}),
-      ...(tls ? { tls: {} } : {}),
+      ...redisClientOptions(options.connection),
       // Nothing connects until the first use, so building the plug has no side effects.
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       commandTimeout: COMMAND_TIMEOUT_MS,
       connectTimeout: CONNECT_TIMEOUT_MS,
-      retryStrategy: (times: number) => Math.min(times * 500, 5_000),
     });
     this.client.on('error', (error: Error) => this.markLost(error.message));
     this.client.on('close', () => this.markLost(this.lostReason ?? 'connection closed'));

@@ -6,3 +6,4 @@ export { readConfigSources, type ConfigSources } from './load-config';
 export { CONFIG_SECTIONS, CONFIG_SECTION_NAMES, SECTION_READERS, type ConfigSection, sectionOf } from './config-sections';
 export { type ConfigChange, type MergedEnv, mergeGeneratedEnv } from './generated-env';
 export { renderEnvFile, writeEnvFileAtomic } from './env-file-writer';
+export { type RedisConnection, type RedisSettings, redisConnection, redisClientOptions } from './redis-connection';

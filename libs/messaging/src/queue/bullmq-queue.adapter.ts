@@ -12,6 +12,7 @@ import {
   type RedisOptions,
 } from 'bullmq';
 import { Redis } from 'ioredis';
+import { type RedisConnection, redisClientOptions } from '@plugboard/config';
 import { ErrorCode, type QueueName, type SocketHealth } from '@plugboard/contracts';
 import { validateAddOptions } from './queue-add-options';
 import { QueueError } from './queue.errors';
@@ -32,7 +33,7 @@ import {
 } from './queue.port';
 
 export interface BullmqQueueOptions {
-  connection: { host: string; port: number; username?: string; password?: string; tls?: boolean; db: number };
+  connection: RedisConnection;
   /** Redis key prefix of every queue of this deployment. */
   prefix: string;
   logger?: QueueLogger;
@@ -119,17 +120,7 @@ export class BullmqQueueAdapter extends QueuePort {
 
   constructor(options: BullmqQueueOptions) {
     super();
-    const { host, port, username, password, tls, db } = options.connection;
-    const base: RedisOptions = {
-      host,
-      port,
-      db,
-      ...(username ? { username } : {}),
-      ...(password ? { password } : {}),
-      ...(tls ? { tls: {} } : {}),
-      // Reconnect forever, backing off up to 5 s, so the plug recovers by itself.
-      retryStrategy: (times: number) => Math.min(times * 500, 5_000),
-    };
+    const base: RedisOptions = redisClientOptions(options.connection);
     this.prefix = options.prefix;
     this.logger = options.logger ?? consoleQueueLogger;
     // BullMQ requires blocking connections (Workers, QueueEvents) to retry commands forever.

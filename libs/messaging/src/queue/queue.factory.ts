@@ -1,16 +1,12 @@
+import { type RedisSettings, redisConnection } from '@plugboard/config';
 import { BullmqQueueAdapter } from './bullmq-queue.adapter';
 import { MemoryQueueAdapter } from './memory-queue.adapter';
 import type { QueueLogger } from './queue-logger';
 import type { QueuePort } from './queue.port';
 
 /** The config keys the queue socket reads (validated by libs/config). */
-export interface QueueConfig {
+export interface QueueConfig extends RedisSettings {
   QUEUE_TYPE: string;
-  REDIS_HOST: string;
-  REDIS_PORT: number;
-  REDIS_USERNAME?: string;
-  REDIS_PASSWORD?: string;
-  REDIS_TLS: boolean;
   REDIS_QUEUE_DB: number;
   QUEUE_PREFIX: string;
 }
@@ -22,14 +18,7 @@ export function createQueue(config: QueueConfig, logger?: QueueLogger): QueuePor
       return new MemoryQueueAdapter({ logger });
     case 'bullmq':
       return new BullmqQueueAdapter({
-        connection: {
-          host: config.REDIS_HOST,
-          port: config.REDIS_PORT,
-          username: config.REDIS_USERNAME,
-          password: config.REDIS_PASSWORD,
-          tls: config.REDIS_TLS,
-          db: config.REDIS_QUEUE_DB,
-        },
+        connection: redisConnection(config, config.REDIS_QUEUE_DB),
         prefix: config.QUEUE_PREFIX,
         logger,
       });

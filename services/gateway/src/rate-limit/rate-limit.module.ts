@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '@plugboard/config';
+import { APP_CONFIG, type AppConfig, redisConnection } from '@plugboard/config';
 import { HealthRegistry, ServiceLogger } from '@plugboard/service-kit';
 import { MemoryRateLimiterAdapter } from './memory-rate-limiter.adapter';
 import { RateLimitService } from './rate-limit.service';
@@ -11,14 +11,7 @@ export function createRateLimiter(config: AppConfig, logger?: ServiceLogger): Ra
   switch (config.REDIS_ENABLED) {
     case true:
       return new RedisRateLimiterAdapter({
-        connection: {
-          host: config.REDIS_HOST,
-          port: config.REDIS_PORT,
-          username: config.REDIS_USERNAME,
-          password: config.REDIS_PASSWORD,
-          tls: config.REDIS_TLS,
-          db: config.REDIS_CACHE_DB,
-        },
+        connection: redisConnection(config, config.REDIS_CACHE_DB),
         // Under the installation's prefix, like the queues, so installations sharing a Redis keep apart.
         namespace: `${config.QUEUE_PREFIX}:ratelimit:`,
         logger: logger && { warn: (m) => logger.warn(m, 'RateLimit'), log: (m) => logger.log(m, 'RateLimit') },

@@ -1,10 +1,11 @@
 import { Redis } from 'ioredis';
+import { type RedisConnection, redisClientOptions } from '@plugboard/config';
 import type { SocketHealth } from '@plugboard/contracts';
 import { MemoryRateLimiterAdapter } from './memory-rate-limiter.adapter';
 import { type RateCount, RateLimiterPort } from './rate-limiter.port';
 
 export interface RedisRateLimiterOptions {
-  connection: { host: string; port: number; username?: string; password?: string; tls?: boolean; db: number };
+  connection: RedisConnection;
   /** Prefix of every counter key, e.g. `plugboard:ratelimit:`. */
   namespace: string;
   logger?: { warn(message: string): void; log(message: string): void };
@@ -33,20 +34,13 @@ export class RedisRateLimiterAdapter extends RateLimiterPort {
 
   constructor(private readonly options: RedisRateLimiterOptions) {
     super();
-    const { host, port, username, password, tls, db } = options.connection;
     this.logger = options.logger ?? console;
     this.client = new Redis({
-      host,
-      port,
-      db,
-      ...(username ? { username } : {}),
-      ...(password ? { password } : {}),
-      ...(tls ? { tls: {} } : {}),
+      ...redisClientOptions(options.connection),
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: COMMAND_TIMEOUT_MS,
       connectTimeout: 2_000,
-      retryStrategy: (times: number) => Math.min(times * 500, 5_000),
     });
     this.client.on('error', (error: Error) => this.markDegraded(error.message));
     this.client.on('ready', () => {
