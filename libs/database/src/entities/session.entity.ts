@@ -1,16 +1,9 @@
 import { Entity, Enum, type Opt, PrimaryKey, Property } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
+import { SESSION_STATUS_VALUES } from '@plugboard/contracts';
 
-export const SESSION_STATUSES = [
-  'created',
-  'initializing',
-  'qr_ready',
-  'authenticating',
-  'ready',
-  'disconnected',
-  'stopped',
-  'failed',
-] as const;
+/** The lifecycle states the API speaks of: one list, kept in contracts, so a row never holds one the API cannot name. */
+export const SESSION_STATUSES = SESSION_STATUS_VALUES;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
 export const SESSION_DESIRED_STATES = ['running', 'stopped'] as const;
