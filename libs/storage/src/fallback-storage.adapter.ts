@@ -49,10 +49,6 @@ export class FallbackStorageAdapter extends StoragePort {
     }
   }
 
-  async exists(key: string): Promise<boolean> {
-    return (await this.stat(key)) !== null;
-  }
-
   /** Removes both copies; while S3 is down that is not possible, so it fails with STORAGE_UNAVAILABLE after the local one. */
   async delete(key: string): Promise<void> {
     await this.fallback.delete(key);

@@ -123,10 +123,6 @@ export class LocalStorageAdapter extends StoragePort {
     }
   }
 
-  async exists(key: string): Promise<boolean> {
-    return (await this.stat(key)) !== null;
-  }
-
   async delete(key: string): Promise<void> {
     try {
       assertValidKey(key);

@@ -150,10 +150,6 @@ export class S3StorageAdapter extends StoragePort {
     }
   }
 
-  async exists(key: string): Promise<boolean> {
-    return (await this.stat(key)) !== null;
-  }
-
   /** S3 deletes are idempotent already: a missing key answers 204. */
   async delete(key: string): Promise<void> {
     assertValidKey(key);

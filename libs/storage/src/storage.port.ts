@@ -71,7 +71,9 @@ export abstract class StoragePort {
   abstract stat(key: string): Promise<ObjectStat | null>;
 
   /** True when an object is stored under `key`. */
-  abstract exists(key: string): Promise<boolean>;
+  async exists(key: string): Promise<boolean> {
+    return (await this.stat(key)) !== null;
+  }
 
   /** Removes the object; removing a missing one is not an error. */
   abstract delete(key: string): Promise<void>;

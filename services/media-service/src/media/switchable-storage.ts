@@ -44,10 +44,6 @@ export class SwitchableStorage extends StoragePort {
     return this.current.stat(key);
   }
 
-  exists(key: string): Promise<boolean> {
-    return this.current.exists(key);
-  }
-
   delete(key: string): Promise<void> {
     return this.current.delete(key);
   }
