@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { FallbackStorageAdapter } from './fallback-storage.adapter';
 import { LocalStorageAdapter } from './local-storage.adapter';
 import { S3StorageAdapter } from './s3-storage.adapter';
-import { StorageError } from './storage.errors';
+import { readAll, storageError } from './__tests__/storage.contract';
 
 // A private s3rver: this file stops and restarts it, the other suites never see it.
 const REPROBE_MS = 200;
@@ -39,20 +39,8 @@ function s3(): S3StorageAdapter {
 
 const text = (value: string) => Readable.from([Buffer.from(value)]);
 
-async function readAll(stream: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString();
-}
-
-async function storageError(promise: Promise<unknown>): Promise<StorageError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(StorageError);
-    return error as StorageError;
-  }
-  throw new Error('expected a StorageError');
+async function readText(stream: Readable): Promise<string> {
+  return (await readAll(stream)).toString();
 }
 
 describe('S3 outage (STORAGE_FALLBACK=none)', () => {
@@ -84,7 +72,7 @@ describe('S3 outage (STORAGE_FALLBACK=none)', () => {
 
     await server.restart();
     await waitFor('S3 health up again', async () => (await storage.health()).status === 'up', { timeoutMs: 10_000, intervalMs: 50 });
-    expect(await readAll((await storage.get('before.txt')).stream)).toBe('kept');
+    expect(await readText((await storage.get('before.txt')).stream)).toBe('kept');
     expect(await storage.exists('during.txt')).toBe(false);
   });
 
@@ -115,20 +103,20 @@ describe('S3 outage (STORAGE_FALLBACK=local)', () => {
     expect(degraded.detail).toMatch(/migrate/);
 
     await storage.put('b.txt', text('on disk'), { contentType: 'text/plain' });
-    expect(await readAll((await storage.get('b.txt')).stream)).toBe('on disk');
+    expect(await readText((await storage.get('b.txt')).stream)).toBe('on disk');
     // Not on disk and S3 unreachable: unknown, not "missing".
     expect((await storageError(storage.get('a.txt'))).code).toBe(ErrorCode.StorageUnavailable);
 
     await server.restart();
     await waitFor('fallback health up', async () => (await storage.health()).status === 'up', { timeoutMs: 10_000, intervalMs: 50 });
-    expect(await readAll((await storage.get('a.txt')).stream)).toBe('in s3');
-    expect(await readAll((await storage.get('b.txt')).stream)).toBe('on disk');
+    expect(await readText((await storage.get('a.txt')).stream)).toBe('in s3');
+    expect(await readText((await storage.get('b.txt')).stream)).toBe('on disk');
     expect((await storage.stat('b.txt'))?.contentType).toBe('text/plain');
 
     await storage.put('b.txt', text('now in s3'));
     const local = new LocalStorageAdapter({ root });
     expect(await local.exists('b.txt')).toBe(false);
-    expect(await readAll((await storage.get('b.txt')).stream)).toBe('now in s3');
+    expect(await readText((await storage.get('b.txt')).stream)).toBe('now in s3');
     await storage.close();
   });
 });

@@ -36,13 +36,14 @@ function failingAfter(head: Buffer): Readable {
   );
 }
 
-async function readAll(stream: Readable): Promise<Buffer> {
+export async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
 
-async function storageError(promise: Promise<unknown>): Promise<StorageError> {
+/** The StorageError `promise` fails with (and fails the test when it does not). */
+export async function storageError(promise: Promise<unknown>): Promise<StorageError> {
   try {
     await promise;
   } catch (error) {
