@@ -223,9 +223,9 @@ export class LocalStorageAdapter extends StoragePort {
   }
 
   /**
-   * Creates the key's folders one level at a time, checking each level's realpath before
-   * going deeper, so a symlinked folder pointing outside is refused before anything is
-   * created through it.
+   * The key's folder, created when missing: one level at a time, checking each level's
+   * realpath before going deeper, so a symlinked folder pointing outside is refused before
+   * anything is created through it. A folder that exists already takes the short way.
    */
   private async ensureFolder(key: string, segments: string[]): Promise<string> {
     if (segments.length === 0) return this.root();
