@@ -1,14 +1,10 @@
-import type { MikroORM } from '@mikro-orm/core';
 import type { AppConfig } from '@plugboard/config';
-import { MediaRepository, openDatabase } from '@plugboard/database';
+import type { MediaRepository } from '@plugboard/database';
 import { createServiceLogger } from '@plugboard/service-kit';
-import { LocalStorageAdapter } from '@plugboard/storage';
-import { sqliteTestConfig } from '@plugboard/testing';
+import type { LocalStorageAdapter } from '@plugboard/storage';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { type MediaOnDisk, openMediaOnDisk } from './__tests__/media-on-disk';
 import { MediaRetention } from './media-retention';
 import { mediaKey } from './media-record';
 
@@ -17,24 +13,16 @@ const NOW = new Date('2026-03-01T12:00:00.000Z');
 
 // Real SQLite file and real local disk; the clock is the `now` handed to sweep() and rows are backdated.
 describe('media retention sweep', () => {
-  let dir: string;
-  let orm: MikroORM;
+  let onDisk: MediaOnDisk;
   let media: MediaRepository;
   let storage: LocalStorageAdapter;
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pb-retention-'));
-    orm = await openDatabase(sqliteTestConfig(join(dir, 'media.sqlite')));
-    media = new MediaRepository(orm);
-    storage = new LocalStorageAdapter({ root: join(dir, 'files') });
-    await storage.open();
+    onDisk = await openMediaOnDisk('pb-retention-');
+    ({ media, storage } = onDisk);
   });
 
-  afterEach(async () => {
-    await storage.close();
-    await orm.close(true);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => onDisk.close());
 
   function retention(days: { inbound: number; outbound: number }): MediaRetention {
     const config = { MEDIA_RETENTION_DAYS_INBOUND: days.inbound, MEDIA_RETENTION_DAYS_OUTBOUND: days.outbound, MEDIA_RETENTION_SWEEP_MS: 3_600_000 } as AppConfig;

@@ -1,32 +1,24 @@
-import type { MikroORM } from '@mikro-orm/core';
 import type { AppConfig } from '@plugboard/config';
-import { MediaRepository, openDatabase } from '@plugboard/database';
+import type { MediaRepository } from '@plugboard/database';
 import { MemoryBusAdapter } from '@plugboard/messaging';
 import { createServiceLogger } from '@plugboard/service-kit';
-import { LocalStorageAdapter } from '@plugboard/storage';
-import { sqliteTestConfig } from '@plugboard/testing';
+import type { LocalStorageAdapter } from '@plugboard/storage';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { type MediaOnDisk, openMediaOnDisk } from './__tests__/media-on-disk';
 import { MediaStore } from './media-store';
 
 // Real SQLite file and real local disk.
 describe('MediaStore uploads under a caller-chosen id', () => {
-  let dir: string;
-  let orm: MikroORM;
+  let onDisk: MediaOnDisk;
   let media: MediaRepository;
   let storage: LocalStorageAdapter;
   let bus: MemoryBusAdapter;
   let store: MediaStore;
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pb-media-store-'));
-    orm = await openDatabase(sqliteTestConfig(join(dir, 'media.sqlite')));
-    media = new MediaRepository(orm);
-    storage = new LocalStorageAdapter({ root: join(dir, 'files') });
-    await storage.open();
+    onDisk = await openMediaOnDisk('pb-media-store-');
+    ({ media, storage } = onDisk);
     bus = new MemoryBusAdapter();
     await bus.connect();
     store = new MediaStore(storage, media, bus, createServiceLogger('media-service', 'error'), { MEDIA_MAX_BYTES: 1024 * 1024 } as AppConfig);
@@ -34,9 +26,7 @@ describe('MediaStore uploads under a caller-chosen id', () => {
 
   afterEach(async () => {
     await bus.close();
-    await storage.close();
-    await orm.close(true);
-    rmSync(dir, { recursive: true, force: true });
+    await onDisk.close();
   });
 
   const upload = (id: string, text: string) => store.upload({ id, stream: Readable.from([Buffer.from(text)]), contentType: 'image/png', direction: 'inbound' });
