@@ -1,4 +1,3 @@
-import type { MikroORM } from '@mikro-orm/core';
 import { MediaRepository, openDatabase } from '@plugboard/database';
 import { LocalStorageAdapter } from '@plugboard/storage';
 import { sqliteTestConfig } from '@plugboard/testing';
@@ -8,7 +7,6 @@ import { join } from 'node:path';
 
 /** The media table in a real SQLite file and the files in a real local folder, for one test. */
 export interface MediaOnDisk {
-  orm: MikroORM;
   media: MediaRepository;
   storage: LocalStorageAdapter;
   /** Closes both and removes the folder that holds them. */
@@ -21,7 +19,6 @@ export async function openMediaOnDisk(prefix: string): Promise<MediaOnDisk> {
   const storage = new LocalStorageAdapter({ root: join(dir, 'files') });
   await storage.open();
   return {
-    orm,
     media: new MediaRepository(orm),
     storage,
     close: async () => {
