@@ -340,6 +340,29 @@ export function runRepositoryContract(plug: string, ctx: RepositoryContractConte
         expect(fenced.every((f) => !f.applied && f.reason === 'fenced')).toBe(true);
       });
 
+      it('answers each row of a shared statement that could not move with its own reason', async () => {
+        const session = await newSession();
+        const generation = (await sessions.claim(session.id, 'worker-a', 10_000))!;
+        const rows = await Promise.all(Array.from({ length: 4 }, () => outgoing(session.id)));
+        await Promise.all(rows.map((r) => messages.transition(r.message.id, 'sending', { generation })));
+        await Promise.all(rows.map((r, i) => messages.transition(r.message.id, 'sent', { waMessageId: `wa-mixed-${i}` })));
+        await messages.transitionByWaMessageId(session.id, 'wa-mixed-0', 'read');
+
+        // One turn: the engine's `sent` ack of rows already sent, a late ack, an unknown id, and one that applies.
+        const [sentAgain, late, unknown, applies] = await Promise.all([
+          messages.transitionByWaMessageId(session.id, 'wa-mixed-1', 'sent'),
+          messages.transitionByWaMessageId(session.id, 'wa-mixed-0', 'delivered'),
+          messages.transitionByWaMessageId(session.id, 'wa-mixed-9', 'delivered'),
+          messages.transitionByWaMessageId(session.id, 'wa-mixed-2', 'delivered'),
+        ]);
+        expect(sentAgain).toMatchObject({ applied: false, reason: 'invalid_transition', message: { waMessageId: 'wa-mixed-1', status: 'sent' } });
+        expect(late).toMatchObject({ applied: false, reason: 'invalid_transition', message: { waMessageId: 'wa-mixed-0', status: 'read' } });
+        expect(unknown).toEqual({ applied: false, reason: 'not_found', message: null });
+        expect(applies).toMatchObject({ applied: true, message: { waMessageId: 'wa-mixed-2', status: 'delivered' } });
+        expect((await messages.get(rows[0].message.id))!.status).toBe('read');
+        expect((await messages.get(rows[1].message.id))!.status).toBe('sent');
+      });
+
       it('refuses a pending row for a session that does not exist with NOT_FOUND, writing nothing', async () => {
         await expect(outgoing('no-such-session')).rejects.toMatchObject({ code: ErrorCode.NotFound });
       });

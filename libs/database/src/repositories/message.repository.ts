@@ -298,28 +298,34 @@ export class MessageRepository {
 
   /**
    * One batch of moves to the same status (and generation; and session, by WhatsApp id):
-   * one UPDATE for all. A row it left out gets its own try and, if that misses too, a read
-   * of why — rare: a repeated ack, a lost lease, a row moved by someone else meanwhile.
+   * one UPDATE for all. Why rows were left out is read in one SELECT: most often a repeated
+   * or late ack, or the engine's `sent` ack of a row the send loop has marked `sent` already,
+   * so under load this is one read per batch, not one per row. A row that could have moved
+   * (it lost a race, or its claim is fenced) gets its own try (see moveOne).
    */
   private async moveBatch(group: string, items: Map<string, TransitionOptions>): Promise<Map<string, TransitionResult>> {
     const [to, generationText, sessionId] = group.split('\n') as [MessageStatus, string, string];
     const generation = generationText === '' ? undefined : Number(generationText);
-    const keys: TransitionKeys = sessionId ? { sessionId, waMessageIds: [...items.keys()] } : { ids: [...items.keys()] };
+    const keysOf = (list: string[]): TransitionKeys => (sessionId ? { sessionId, waMessageIds: list } : { ids: list });
     const results = new Map<string, TransitionResult>();
     await guardDriverErrors(async () => {
-      const statement = transitionStatement(this.sql, keys, to, generation, (key) => items.get(key)!, MESSAGE_COLUMNS);
+      const statement = transitionStatement(this.sql, keysOf([...items.keys()]), to, generation, (key) => items.get(key)!, MESSAGE_COLUMNS);
       for (const row of await this.sql.rows(statement.text, statement.params)) {
         const message = messageFromRow(this.sql, row);
         results.set(sessionId ? message.waMessageId! : message.id, { applied: true, message });
       }
     });
+    const leftOut = [...items.keys()].filter((key) => !results.has(key));
+    if (leftOut.length === 0) return results;
+    const current = await guardDriverErrors(() => this.findByKeys(keysOf(leftOut)));
     await Promise.all(
-      [...items]
-        .filter(([key]) => !results.has(key))
-        .map(async ([key, options]) => {
-          const single: TransitionKeys = sessionId ? { sessionId, waMessageIds: [key] } : { ids: [key] };
-          results.set(key, await this.moveOne(single, to, options));
-        }),
+      leftOut.map(async (key) => {
+        const options = items.get(key)!;
+        const row = current.get(key);
+        if (!row) results.set(key, { applied: false, reason: 'not_found', message: null });
+        else if (!canTransition(row, to, options.generation)) results.set(key, { applied: false, reason: 'invalid_transition', message: row });
+        else results.set(key, await this.moveOne(keysOf([key]), to, options));
+      }),
     );
     return results;
   }
@@ -349,6 +355,15 @@ export class MessageRepository {
   private async leaseHeld(sessionId: string, generation: number): Promise<boolean> {
     const [session] = await this.sql.rows('select "lease_owner", "lease_generation" from "sessions" where "id" = ?', [sessionId]);
     return !!session?.lease_owner && Number(session.lease_generation) === generation;
+  }
+
+  /** The rows of `keys`, by the key they were asked by (our id, or WhatsApp id). */
+  private async findByKeys(keys: TransitionKeys): Promise<Map<string, MessageEntity>> {
+    const byId = 'ids' in keys;
+    const list = byId ? keys.ids : keys.waMessageIds;
+    const condition = byId ? `"id" in (${this.sql.placeholders(list.length)})` : `"session_id" = ? and "wa_message_id" in (${this.sql.placeholders(list.length)})`;
+    const rows = await this.sql.rows(`select ${MESSAGE_COLUMNS} from "messages" where ${condition}`, byId ? list : [keys.sessionId, ...list]);
+    return new Map(rows.map((row) => messageFromRow(this.sql, row)).map((message) => [byId ? message.id : message.waMessageId!, message]));
   }
 
   private async findOne(condition: string, params: unknown[]): Promise<MessageEntity | null> {

@@ -45,19 +45,25 @@ export const DEFAULT_INBOUND_SETTINGS: InboundSettings = {
 const FIRST_RETRY_MS = 20;
 const STORE_RETRY_MS = 200;
 type HandledEvent = Extract<EngineEvent, { type: 'message' | 'message_ack' | 'message_revoked' }>;
+/** The events handled in order per session. */
+type SessionEvent = Extract<EngineEvent, { type: 'message' | 'message_revoked' }>;
 
 /**
  * Turns the engine's message events of owned sessions into rows and events: received messages
- * (with their media streamed into the media-service), acks and revokes. Events of one session
- * are handled in order, sessions concurrently. Redelivered events change nothing and publish
- * nothing twice, except a received message whose event was never published (see ReceivedAnnouncer).
+ * (with their media streamed into the media-service), acks and revokes. Received messages and
+ * revokes of one session are handled in order, sessions concurrently. Acks are handled in
+ * order per message, messages concurrently: an ack touches only its own row, and a session
+ * sending hundreds of messages a second gets two acks for each, more than one after the
+ * other could keep up with; concurrent acks share one UPDATE per tick (see
+ * MessageRepository.transition). Redelivered events change nothing and publish nothing twice,
+ * except a received message whose event was never published (see ReceivedAnnouncer).
  */
 @Injectable()
 export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown {
   private readonly settings: InboundSettings;
   private readonly sessions = new SerialChains();
-  /** Acks of messages whose row the send loop has not marked `sent` yet, in order per message. */
-  private readonly waitingAcks = new SerialChains();
+  /** Acks, in order per message (keyed by session and WhatsApp id). */
+  private readonly acks = new SerialChains();
   private closing = false;
   private readonly announcer: ReceivedAnnouncer;
   private readonly listener = (sessionId: string, event: EngineEvent) => this.accept(sessionId, event);
@@ -103,10 +109,14 @@ export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown 
     await this.idle();
   }
 
-  /** Queues one engine event behind the earlier events of its session. */
+  /** Queues one engine event behind the earlier events of its message (an ack) or of its session (the rest). */
   accept(sessionId: string, event: EngineEvent): void {
     if (!isHandled(event)) return;
-    this.sessions.run(sessionId, () => this.handle(sessionId, event)).catch((error) => {
+    const handled =
+      event.type === 'message_ack'
+        ? this.acks.run(`${sessionId}\n${event.waMessageId}`, () => this.ack(sessionId, event.waMessageId, event.ack))
+        : this.sessions.run(sessionId, () => this.handle(sessionId, event));
+    handled.catch((error) => {
       this.logger.error(`${event.type} of session ${sessionId} not recorded: ${describeError(error)}`, 'InboundRecorder');
     });
   }
@@ -115,16 +125,14 @@ export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown 
   async idle(): Promise<void> {
     do {
       await this.sessions.idle();
-      await this.waitingAcks.idle();
-    } while (this.sessions.busy || this.waitingAcks.busy);
+      await this.acks.idle();
+    } while (this.sessions.busy || this.acks.busy);
   }
 
-  private handle(sessionId: string, event: HandledEvent): Promise<void> {
+  private handle(sessionId: string, event: SessionEvent): Promise<void> {
     switch (event.type) {
       case 'message':
         return this.received(sessionId, event.message);
-      case 'message_ack':
-        return this.ack(sessionId, event.waMessageId, event.ack);
       case 'message_revoked':
         return this.revoked(sessionId, event.waMessageId, event.chatId);
     }
@@ -191,26 +199,17 @@ export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown 
   /**
    * Moves an outgoing message forward on a `delivered`/`read` ack. The send loop writes the
    * WhatsApp id with `sent` after the engine call returns, so an ack can come first: then it
-   * waits off the session's chain (other messages go on) and later acks of the same message
-   * queue behind it. It waits only when a send of the session was in flight: otherwise the
-   * message was sent from the phone, and no row of ours will ever carry its id.
+   * waits for the row, and later acks of the same message queue behind it. It waits only when
+   * a send of the session was in flight: otherwise the message was sent from the phone, and no
+   * row of ours will ever carry its id.
    */
   private async ack(sessionId: string, waMessageId: string, ack: 'sent' | 'delivered' | 'read'): Promise<void> {
     if (ack === 'sent') return this.sentAck(sessionId, waMessageId);
-    const key = `${sessionId}\n${waMessageId}`;
-    const waiting = this.waitingAcks.has(key);
     // Asked before the lookup: a send that ends in between has written its WhatsApp id by then.
     const mayBeOvertaken = this.sendsInFlight.any(sessionId);
     // The common case is one UPDATE by WhatsApp id; only an ack that finds no row yet waits.
-    if (!waiting && (await this.applyAck(sessionId, waMessageId, ack)) !== 'not_found') return;
-    if (!waiting && !mayBeOvertaken) return;
-    this.waitingAcks
-      .run(key, async () => {
-        if (await this.waitForRow(sessionId, waMessageId, ack)) await this.applyAck(sessionId, waMessageId, ack);
-      })
-      .catch((error) => {
-        this.logger.error(`ack "${ack}" of message ${waMessageId} of session ${sessionId} not recorded: ${describeError(error)}`, 'InboundRecorder');
-      });
+    if ((await this.applyAck(sessionId, waMessageId, ack)) !== 'not_found' || !mayBeOvertaken) return;
+    if (await this.waitForRow(sessionId, waMessageId, ack)) await this.applyAck(sessionId, waMessageId, ack);
   }
 
   // The send loop writes `sent` itself: a `sent` ack only moves a row still `sending`, and is not published.
