@@ -41,7 +41,13 @@ export async function runSendBench(): Promise<void> {
     const seen = await watchSentEvents(tag, sessionId);
     const pool = new Pool(stack.base, { connections: CONCURRENCY });
     try {
-      const ours = (count: number) => sendLoop(pool, stack.key, sessionId, seen, count);
+      // Each round of ours ends once the simulator's acks are recorded: left to run on, that
+      // work (two row updates and two events per message) would slow the raw round after it.
+      const ours = async (count: number) => {
+        const rate = await sendLoop(pool, stack.key, sessionId, seen, count);
+        await stack.acksRecorded(sessionId);
+        return rate;
+      };
       await ours(WARM_UP);
       await raw.run(WARM_UP);
       const before = await stack.databaseCounters();
@@ -138,6 +144,8 @@ interface Stack {
   /** Cumulative counters of the bench database (pg_stat_database). */
   databaseCounters(): Promise<{ commits: number; inserted: number; updated: number; returned: number }>;
   unsettledRows(sessionId: string): Promise<number>;
+  /** Resolves once every message of the session is `read` or `failed` (the simulator acked it). */
+  acksRecorded(sessionId: string): Promise<void>;
   /** Median time of each step, from the rows' own timestamps and the subscriber's clock. */
   stages(requests: { id: string; requestedWall: number }[], seen: SentWatch): Promise<{ inserted: number; claimed: number; sent: number; seen: number }>;
   close(): Promise<void>;
@@ -226,6 +234,18 @@ async function startStack(tag: string): Promise<Stack> {
       };
       return Number(rows[0].n);
     },
+    acksRecorded: (sessionId) =>
+      until(
+        'the acks of every message recorded',
+        async () => {
+          const { rows } = (await sql.raw(`select count(*) as n from messages where session_id = ? and status not in ('read', 'failed')`, [sessionId])) as {
+            rows: { n: string }[];
+          };
+          return Number(rows[0].n) === 0;
+        },
+        DEADLINE_MS,
+        50,
+      ),
     stages: async (requests, seen) => {
       const { rows } = (await sql.raw('select id, created_at, timeline, sent_at from messages where id = any(?)', [requests.map((r) => r.id)])) as {
         rows: { id: string; created_at: Date; timeline: { status: string; at: string }[]; sent_at: Date }[];
@@ -459,7 +479,7 @@ async function startRawLoop(tag: string): Promise<RawLoop> {
 
 // ---- small helpers ----
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000, intervalMs = 200): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -469,7 +489,7 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30
       last = error;
       if (error instanceof Error && error.message.includes('exited')) throw error;
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
