@@ -53,8 +53,8 @@ type SessionEvent = Extract<EngineEvent, { type: 'message' | 'message_revoked' }
  * (with their media streamed into the media-service), acks and revokes. Received messages and
  * revokes of one session are handled in order, sessions concurrently. Acks are handled in
  * order per message, messages concurrently: an ack touches only its own row, and a session
- * sending hundreds of messages a second gets two acks for each, more than one after the
- * other could keep up with; concurrent acks share one UPDATE per tick (see
+ * sending hundreds of messages a second gets two or three acks for each, more than could be
+ * recorded one after another; concurrent acks share one UPDATE per tick (see
  * MessageRepository.transition). Redelivered events change nothing and publish nothing twice,
  * except a received message whose event was never published (see ReceivedAnnouncer).
  */

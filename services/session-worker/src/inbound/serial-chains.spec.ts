@@ -19,13 +19,13 @@ describe('SerialChains', () => {
     const second = chains.run('a', async () => void log.push('a2'));
     await chains.run('b', async () => void log.push('b1'));
     expect(log).toEqual(['b1']);
-    expect(chains.has('a')).toBe(true);
+    expect(chains.busy).toBe(true);
 
     gate.resolve();
     await expect(first).rejects.toThrow('boom');
     await second;
     await chains.idle();
     expect(log).toEqual(['b1', 'a1', 'a2']);
-    expect(chains.has('a')).toBe(false);
+    expect(chains.busy).toBe(false);
   });
 });

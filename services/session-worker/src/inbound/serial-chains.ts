@@ -5,11 +5,6 @@
 export class SerialChains {
   private readonly tails = new Map<string, Promise<void>>();
 
-  /** Whether tasks of `key` are queued or running. */
-  has(key: string): boolean {
-    return this.tails.has(key);
-  }
-
   /** Whether any key has tasks queued or running. */
   get busy(): boolean {
     return this.tails.size > 0;
