@@ -7,6 +7,12 @@ async function freshWindow(): Promise<void> {
   if (left < 8_000) await new Promise((r) => setTimeout(r, left + 50));
 }
 
+/** The rate-limit headers of an answer, as numbers. */
+function rateHeaders(response: { headers: Headers }): { limit: number; remaining: number; reset: number } {
+  const read = (name: string) => Number(response.headers.get(`x-ratelimit-${name}`));
+  return { limit: read('limit'), remaining: read('remaining'), reset: read('reset') };
+}
+
 function redisEnv(prefix: string, url = testBackends.redisUrl): Record<string, string> {
   const { hostname, port } = new URL(url);
   return { REDIS_ENABLED: 'true', REDIS_HOST: hostname, REDIS_PORT: port, QUEUE_PREFIX: prefix };
@@ -32,12 +38,21 @@ describe('rate limits over HTTP (in-process gateways)', () => {
     expect(limited.body).toEqual({ error: { code: 'RATE_LIMITED', message: expect.any(String), details: { limit: 3, retryAfterSeconds: expect.any(Number) } } });
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+    expect(rateHeaders(anonymous[0])).toEqual({ limit: 3, remaining: 2, reset: expect.any(Number) });
+    expect(rateHeaders(limited)).toEqual({ limit: 3, remaining: 0, reset: Number(limited.headers.get('retry-after')) });
+    expect(rateHeaders(limited).reset).toBeGreaterThanOrEqual(1);
 
-    const keyed: number[] = [];
-    for (let i = 0; i < 6; i++) keyed.push((await gw.call('GET', '/api/keys', { key: MASTER_KEY })).status);
-    expect(keyed).toEqual([200, 200, 200, 200, 200, 429]);
+    const keyed = [];
+    for (let i = 0; i < 6; i++) keyed.push(await gw.call('GET', '/api/keys', { key: MASTER_KEY }));
+    expect(keyed.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 429]);
+    // Counted per key, apart from the address's count above.
+    expect(keyed.map((r) => rateHeaders(r).remaining)).toEqual([4, 3, 2, 1, 0, 0]);
 
-    for (let i = 0; i < 8; i++) expect((await gw.call('GET', '/health/live')).status).toBe(200);
+    for (let i = 0; i < 8; i++) {
+      const health = await gw.call('GET', '/health/live');
+      expect(health.status).toBe(200);
+      expect(health.headers.get('x-ratelimit-limit')).toBeNull();
+    }
   });
 
   it('shares the counters between two gateways through Redis', async ({ skip }) => {

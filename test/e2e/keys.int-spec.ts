@@ -159,6 +159,11 @@ describe('gateway API keys, roles, scopes, audit and hardening (in-process gatew
     expect(missing).toEqual([]);
     expect(doc.paths['/api/keys'].post.requestBody.content['application/json'].schema).toMatchObject({ additionalProperties: false, required: ['name', 'role'] });
     expect(doc.paths['/api/keys'].post.responses.default.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
+    // Rate limits: the headers of every counted answer and the 429, documented once and referred to.
+    expect(doc.components.headers['x-ratelimit-remaining']).toMatchObject({ schema: { type: 'integer' } });
+    expect(doc.paths['/api/keys'].post.responses['201'].headers['x-ratelimit-limit']).toEqual({ $ref: '#/components/headers/x-ratelimit-limit' });
+    expect(doc.paths['/api/keys'].post.responses['429'].headers['retry-after']).toEqual({ $ref: '#/components/headers/retry-after' });
+    expect(doc.paths['/health'].get.responses['429']).toBeUndefined();
 
     const ui = await gw.call('GET', '/api/docs');
     expect(ui.status).toBe(200);
