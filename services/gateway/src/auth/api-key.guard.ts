@@ -11,7 +11,7 @@ import { ipAllowed } from './ip-ranges';
 import { presentedKey } from './presented-key';
 import { PUBLIC_ROUTE, REQUIRED_ROLE } from './require-role.decorator';
 import { type Role, roleSatisfies } from './roles';
-import { routeSessionId, sessionAllowed } from './session-scope';
+import { assertSessionAllowed, routeSessionId } from './session-scope';
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const UNKNOWN_KEY: KeyVerdict = { ok: false, reason: 'unknown' };
@@ -98,9 +98,7 @@ export class ApiKeyGuard implements CanActivate {
     if (principal.role === 'viewer' && !READ_METHODS.has(request.method)) throw forbidden('viewer keys may only read');
     request.apiKey = principal;
     const sessionId = routeSessionId(request);
-    if (sessionId !== undefined && !sessionAllowed(request, sessionId)) {
-      throw forbidden('this API key is not allowed to use this session', { sessionId });
-    }
+    if (sessionId !== undefined) assertSessionAllowed(request, sessionId);
     this.store.touch(principal.id);
     return true;
   }

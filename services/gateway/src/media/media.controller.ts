@@ -8,6 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { RequireRole } from '../auth/require-role.decorator';
+import { allowedSessionIds, assertSessionAllowed } from '../auth/session-scope';
 import { contentDisposition } from './content-disposition';
 import { multipartBoundary, readMultipartFile } from './multipart-file';
 import { parseRangeHeader } from './range-header';
@@ -27,7 +28,8 @@ const IdSchema = z.object({ id: MediaIdSchema });
 
 /**
  * Media over the public API. Bytes stream end to end (client → gateway → media-service →
- * storage and back) through MediaStreams; metadata goes over the bus.
+ * storage and back) through MediaStreams; metadata goes over the bus. A key limited to some
+ * sessions uploads and lists only under one of them (`sessionId`) and reaches only their files.
  */
 @Controller('api/media')
 export class MediaController {
@@ -45,12 +47,17 @@ export class MediaController {
     const body = request.body as Readable;
     const length = request.headers['content-length'];
     const declared = length === undefined ? undefined : Number(length);
-    if (declared !== undefined && declared > this.config.MEDIA_MAX_BYTES) {
+    try {
+      assertSessionAllowed(request, meta.sessionId ?? null);
+      if (declared !== undefined && declared > this.config.MEDIA_MAX_BYTES) {
+        throw new ServiceError(ErrorCode.PayloadTooLarge, `media larger than the ${this.config.MEDIA_MAX_BYTES} bytes allowed`, {
+          maxBytes: this.config.MEDIA_MAX_BYTES,
+        });
+      }
+    } catch (error) {
       // Refused before reading: the connection closes rather than swallowing the rest of the body.
       reply.header('connection', 'close');
-      throw new ServiceError(ErrorCode.PayloadTooLarge, `media larger than the ${this.config.MEDIA_MAX_BYTES} bytes allowed`, {
-        maxBytes: this.config.MEDIA_MAX_BYTES,
-      });
+      throw error;
     }
     const contentType = originalContentType(request);
     const boundary = multipartBoundary(contentType);
@@ -77,8 +84,10 @@ export class MediaController {
   /** Newest first; `nextCursor` fetches the next page. */
   @Get()
   @RequireRole('viewer')
-  list(@Query() query: unknown): Promise<ReplyOf<'media.list'>> {
-    return this.bus.request('media.list', parseOrThrow(ListQuerySchema, query));
+  list(@Req() request: FastifyRequest, @Query() query: unknown): Promise<ReplyOf<'media.list'>> {
+    const filter = parseOrThrow(ListQuerySchema, query);
+    assertSessionAllowed(request, filter.sessionId ?? null);
+    return this.bus.request('media.list', filter);
   }
 
   /** The file, or one `Range` of it (206); 416 with `Content-Range: bytes *\/size` past its end. */
@@ -87,6 +96,7 @@ export class MediaController {
   async download(@Param() params: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const { id } = parseOrThrow(IdSchema, params);
     const range = parseRangeHeader(request.headers.range);
+    await this.assertFileAllowed(request, id);
     let got;
     try {
       got = await this.streams.download(id, range);
@@ -109,8 +119,17 @@ export class MediaController {
 
   @Delete(':id')
   @RequireRole('operator')
-  delete(@Param() params: unknown): Promise<ReplyOf<'media.delete'>> {
-    return this.bus.request('media.delete', parseOrThrow(IdSchema, params));
+  async delete(@Req() request: FastifyRequest, @Param() params: unknown): Promise<ReplyOf<'media.delete'>> {
+    const { id } = parseOrThrow(IdSchema, params);
+    await this.assertFileAllowed(request, id);
+    return this.bus.request('media.delete', { id });
+  }
+
+  /** A key limited to some sessions reaches only their files: one more metadata read, for such keys only. */
+  private async assertFileAllowed(request: FastifyRequest, id: string): Promise<void> {
+    if (allowedSessionIds(request) === undefined) return;
+    const record = await this.bus.request('media.get', { id });
+    assertSessionAllowed(request, record.sessionId);
   }
 }
 

@@ -11,7 +11,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toBuffer } from 'qrcode';
 import { AuditService } from '../audit/audit.service';
 import { RequireRole } from '../auth/require-role.decorator';
-import { allowedSessionIds } from '../auth/session-scope';
+import { allowedSessionIds, assertAllSessionsAllowed } from '../auth/session-scope';
 import { parseInput } from './session-request';
 import { type SessionStatusBody, SessionStatusCache } from './session-status-cache';
 import { SessionsClient } from './sessions.client';
@@ -25,10 +25,11 @@ export class SessionsController {
     private readonly audit: AuditService,
   ) {}
 
-  /** 201 with the new session; it starts at once unless `start: false`. */
+  /** 201 with the new session; it starts at once unless `start: false`. Not for a key limited to some sessions. */
   @Post()
   @RequireRole('operator')
   async create(@Req() request: FastifyRequest, @Body() body: unknown): Promise<SessionView> {
+    assertAllSessionsAllowed(request, 'create sessions');
     const view = await this.client.request('sessions.create', parseInput(CreateSessionRequestSchema, body ?? {}, 'session'));
     await this.audit.record(request, 'session.created', view.id, { name: view.name, engine: view.engine });
     return view;

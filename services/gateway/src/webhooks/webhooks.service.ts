@@ -12,6 +12,7 @@ import { WebhookDirectory } from './webhook-directory';
 import { WebhookSettings } from './webhook-settings';
 import { generateWebhookSecret } from './webhook-signature';
 import { type WebhookDeliveryView, type WebhookView, webhookDeliveryView, webhookView } from './webhook-views';
+import { type SessionScope, assertInScope } from '../auth/session-scope';
 
 /** What the API does with webhooks; the controller only parses and routes. */
 @Injectable()
@@ -48,12 +49,12 @@ export class WebhooksService {
     return (await this.database.webhooks.listBySession(sessionId)).map(webhookView);
   }
 
-  async get(id: string): Promise<WebhookView> {
-    return webhookView(await this.require(id));
+  async get(id: string, scope: SessionScope): Promise<WebhookView> {
+    return webhookView(await this.require(id, scope));
   }
 
-  async update(id: string, input: UpdateWebhookInput): Promise<WebhookView> {
-    await this.require(id);
+  async update(id: string, input: UpdateWebhookInput, scope: SessionScope): Promise<WebhookView> {
+    await this.require(id, scope);
     if (input.url !== undefined) await this.vet(input.url);
     const changes: WebhookChanges = {};
     if (input.url !== undefined) changes.url = input.url;
@@ -67,15 +68,16 @@ export class WebhooksService {
     return webhookView(updated);
   }
 
-  async delete(id: string): Promise<void> {
+  async delete(id: string, scope: SessionScope): Promise<void> {
+    await this.require(id, scope);
     const deleted = await this.database.webhooks.delete(id);
     this.directory.invalidate();
     if (!deleted) throw new ServiceError(ErrorCode.NotFound, `webhook ${id} not found`);
   }
 
   /** One signed `webhook.test` POST, now, without retries or a delivery row. */
-  async test(id: string): Promise<WebhookResponse & { id: string }> {
-    const webhook = await this.require(id);
+  async test(id: string, scope: SessionScope): Promise<WebhookResponse & { id: string }> {
+    const webhook = await this.require(id, scope);
     const deliveryId = `msg_test_${randomUUID().replace(/-/g, '')}`;
     const body = JSON.stringify({
       id: deliveryId,
@@ -88,15 +90,15 @@ export class WebhooksService {
     return { id: deliveryId, ...(await this.sender.send({ url: webhook.url, id: deliveryId, secret: webhook.secret, body, headers: webhook.headers })) };
   }
 
-  async deliveries(id: string, query: { status?: 'pending' | 'delivered' | 'dead'; limit: number; cursor?: string }) {
-    await this.require(id);
+  async deliveries(id: string, query: { status?: 'pending' | 'delivered' | 'dead'; limit: number; cursor?: string }, scope: SessionScope) {
+    await this.require(id, scope);
     const page = await this.database.webhookDeliveries.list(id, query);
     return { items: page.items.map(webhookDeliveryView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
   }
 
   /** A new round of tries for a delivered or dead delivery (CONFLICT while it is pending). */
-  async redeliver(webhookId: string, deliveryId: string): Promise<WebhookDeliveryView> {
-    await this.require(webhookId);
+  async redeliver(webhookId: string, deliveryId: string, scope: SessionScope): Promise<WebhookDeliveryView> {
+    await this.require(webhookId, scope);
     const existing = await this.database.webhookDeliveries.get(deliveryId);
     if (!existing || existing.webhookId !== webhookId) throw new ServiceError(ErrorCode.NotFound, `delivery ${deliveryId} not found`);
     const row = await this.database.webhookDeliveries.redeliver(deliveryId);
@@ -104,9 +106,11 @@ export class WebhooksService {
     return webhookDeliveryView(row);
   }
 
-  private async require(id: string): Promise<WebhookEntity> {
+  /** The webhook, when it exists and belongs to a session of the caller's key. */
+  private async require(id: string, scope: SessionScope): Promise<WebhookEntity> {
     const webhook = await this.database.webhooks.get(id);
     if (!webhook) throw new ServiceError(ErrorCode.NotFound, `webhook ${id} not found`);
+    assertInScope(scope, webhook.sessionId);
     return webhook;
   }
 
