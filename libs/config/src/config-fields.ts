@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /*
@@ -115,6 +116,38 @@ const httpUrlField = z.string().refine(
   { error: 'must be an http:// or https:// URL with a host, e.g. http://127.0.0.1:9000' },
 );
 
+/** What Fastify's `trustProxy` takes: no proxy, every hop, a hop count, or the trusted proxies' addresses. */
+type TrustProxy = boolean | number | string[];
+
+/** The named ranges Fastify's proxy-addr expands (loopback = 127.0.0.1/8 and ::1). */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An IP, or an IP with a prefix length; proxy-addr refuses a prefix of 0, so it is refused here too. */
+function isIpOrCidr(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) >= 1 && Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
+/** `false`, `true`, a hop count (`0` is off) or a comma-separated list of proxy IPs/CIDRs. */
+const trustProxyField = z.string().transform((raw, ctx): TrustProxy => {
+  if (raw === 'false' || raw === 'true') return raw === 'true';
+  if (/^\d+$/.test(raw) && Number.isSafeInteger(Number(raw))) return Number(raw) === 0 ? false : Number(raw);
+  const entries = raw.split(',').map((item) => item.trim()).filter(Boolean);
+  const bad = entries.filter((entry) => !PROXY_RANGE_NAMES.includes(entry) && !isIpOrCidr(entry));
+  if (entries.length === 0 || bad.length > 0) {
+    const found = bad.length > 0 ? `not an IP or CIDR: ${bad.map((b) => `"${b}"`).join(', ')}; ` : '';
+    ctx.addIssue({
+      code: 'custom',
+      message: `${found}must be false, true, a hop count or a comma-separated list of proxy IPs/CIDRs (or ${PROXY_RANGE_NAMES.join(', ')})`,
+    });
+    return z.NEVER;
+  }
+  return entries;
+});
+
 /** Fields of the config schema, each taking the raw env string. */
 export const field = {
   string: (raw: string) => withDefault(z.string(), raw),
@@ -133,4 +166,5 @@ export const field = {
   list: <const V extends readonly [string, ...string[]]>(values: V) => withDefault(listField(values), values.join(',')),
   natsUrls: () => optional(natsUrlsField),
   httpUrl: () => optional(httpUrlField),
+  trustProxy: (raw: 'false') => withDefault(trustProxyField, raw),
 };

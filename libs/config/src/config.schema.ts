@@ -23,6 +23,8 @@ const ConfigObjectSchema = z.object({
   PORT: field.port('3000'),
   HTTP_PORT: field.optionalPort(),
   HOST: field.string('0.0.0.0'),
+  // Which peers may set X-Forwarded-For: request.ip (key ipRanges, per-IP rate limit, audit) comes from it.
+  TRUST_PROXY: field.trustProxy('false'),
   HEALTH_TIMEOUT_MS: field.integer('1500', { min: 1 }),
   METRICS_TOKEN: field.minLength(16),
   SHUTDOWN_TIMEOUT_MS: field.integer('10000', { min: 1 }),

@@ -105,8 +105,10 @@ export async function bootstrapService(options: BootstrapServiceOptions): Promis
 
   let app: NestFastifyApplication | undefined;
   try {
+    // trustProxy: behind a proxy request.ip is otherwise the proxy's, for key ipRanges, the per-IP rate limit and the audit log.
+    const adapter = new FastifyAdapter({ trustProxy: config.TRUST_PROXY });
     // bodyParser: false — hardenHttp installs the JSON and form parsers with BODY_SIZE_LIMIT instead.
-    app = await NestFactory.create<NestFastifyApplication>(root, new FastifyAdapter(), { logger, abortOnError: false, bodyParser: false });
+    app = await NestFactory.create<NestFastifyApplication>(root, adapter, { logger, abortOnError: false, bodyParser: false });
     app.useGlobalFilters(new CodedExceptionFilter(logger));
     // First, so every later hook and handler runs with the request id and span active.
     installRequestTracing(app.getHttpAdapter().getInstance(), {

@@ -131,6 +131,39 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('TRUST_PROXY', () => {
+    const trustProxy = (value: string) => loadConfig({ env: { TRUST_PROXY: value }, cwd: tempCwd() }).TRUST_PROXY;
+
+    it('is off by default', () => {
+      expect(loadConfig({ env: {}, cwd: tempCwd() }).TRUST_PROXY).toBe(false);
+    });
+
+    it.each([
+      ['false', false],
+      ['true', true],
+      ['0', false],
+      ['2', 2],
+      ['127.0.0.1', ['127.0.0.1']],
+      ['10.0.0.0/8, 192.168.1.10 ,fd00::/8', ['10.0.0.0/8', '192.168.1.10', 'fd00::/8']],
+      ['loopback,uniquelocal', ['loopback', 'uniquelocal']],
+    ])('takes %s as Fastify does', (value, expected) => {
+      expect(trustProxy(value)).toEqual(expected);
+    });
+
+    it.each([['TRUE'], ['yes'], ['-1'], ['1.5'], ['10.0.0.0/33'], ['10.0.0.0/0'], ['::1/129'], ['127.1'], ['proxy.internal'], ['10.0.0.1,nginx'], ['10.0.0.0/8/8'], [',']])(
+      'refuses %s',
+      (value) => {
+        const [problem, ...rest] = problemsOf({ TRUST_PROXY: value });
+        expect(rest).toEqual([]);
+        expect(problem).toEqual({ variable: 'TRUST_PROXY', value, message: expect.stringContaining('must be false, true, a hop count') });
+      },
+    );
+
+    it('names the entries that are not addresses', () => {
+      expect(problemsOf({ TRUST_PROXY: '10.0.0.1, nginx, 10.0.0.0/40' })[0].message).toMatch(/^not an IP or CIDR: "nginx", "10.0.0.0\/40"; /);
+    });
+  });
+
   describe('precedence', () => {
     it('takes env over .env over <DATA_DIR>/.env.generated', () => {
       const cwd = tempCwd({

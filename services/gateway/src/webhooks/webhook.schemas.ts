@@ -4,34 +4,55 @@ import { ServiceError } from '@plugboard/service-kit';
 import { z } from 'zod';
 import { isValidWebhookSecret } from './webhook-signature';
 
-/** Headers we set on every delivery (or that frame the request): a webhook may not override them. */
-export const RESERVED_HEADERS = [
-  'webhook-id',
-  'webhook-timestamp',
-  'webhook-signature',
-  'content-type',
-  'content-length',
-  'user-agent',
+/** Headers we set on every delivery: a webhook may not override them. */
+export const RESERVED_HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature', 'content-type', 'user-agent'] as const;
+
+/**
+ * Headers of the connection rather than the message: undici (our HTTP client) refuses
+ * transfer-encoding, keep-alive, upgrade and expect outright and frames the request itself, so
+ * a webhook holding one would fail every delivery until it is dead-lettered.
+ */
+export const CONNECTION_HEADERS = [
   'host',
+  'content-length',
   'connection',
   'transfer-encoding',
+  'keep-alive',
+  'upgrade',
+  'expect',
+  'te',
+  'trailer',
+  'proxy-connection',
 ] as const;
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
-/** No control characters: CR/LF would let a value inject further headers. */
-const isHeaderValue = (value: string) => value.length <= 4096 && ![...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+/** The characters undici sends (it also takes a tab), so no control character: CR/LF would inject further headers. */
+const HEADER_VALUE = /^[\x20-\x7e\x80-\xff]{0,4096}$/;
+const MAX_HEADERS = 32;
+
+/** Why a custom header can never be sent, naming it; undefined when it can. */
+function headerProblem(name: string, value: string): string | undefined {
+  const quoted = JSON.stringify(name);
+  const lower = name.toLowerCase();
+  if (!HEADER_NAME.test(name)) return `${quoted} is not an HTTP header name (1 to 128 letters, digits or !#$%&'*+.^_\`|~-)`;
+  if ((RESERVED_HEADERS as readonly string[]).includes(lower)) return `${quoted} is set by Plugboard and cannot be overridden`;
+  if ((CONNECTION_HEADERS as readonly string[]).includes(lower)) return `${quoted} belongs to the connection, which the HTTP client manages: it cannot be sent`;
+  if (!HEADER_VALUE.test(value)) {
+    return `the value of ${quoted} must be at most 4096 printable ASCII or Latin-1 characters, without control characters such as CR or LF`;
+  }
+  return undefined;
+}
 
 const EventsSchema = z.union([z.tuple([z.literal('*')]), z.array(z.enum(EVENT_TYPES)).min(1)]).transform((events) => [...new Set<string>(events)]);
 
 const HeadersSchema = z
-  .record(z.string().regex(HEADER_NAME, 'must be an HTTP header name'), z.string().refine(isHeaderValue, 'must not contain control characters (at most 4096 characters)'))
+  .record(z.string(), z.string())
   .superRefine((headers, ctx) => {
-    for (const name of Object.keys(headers)) {
-      if ((RESERVED_HEADERS as readonly string[]).includes(name.toLowerCase())) {
-        ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is set by Plugboard and cannot be overridden` });
-      }
+    for (const [name, value] of Object.entries(headers)) {
+      const message = headerProblem(name, value);
+      if (message !== undefined) ctx.addIssue({ code: 'custom', path: [name], message });
     }
-    if (Object.keys(headers).length > 32) ctx.addIssue({ code: 'custom', message: 'at most 32 custom headers' });
+    if (Object.keys(headers).length > MAX_HEADERS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_HEADERS} custom headers` });
   })
   .transform((headers) => Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])));
 
