@@ -7,6 +7,9 @@ import { type IsolatedBackends, isolateBackends } from './support/isolated-backe
 import { GATEWAY_KEY, type GatewayStack, startGatewayStack } from './support/gateway-stack';
 import { type SseClient, openSse } from './support/sse-client';
 
+/** Events the in-process log keeps (MemoryBusAdapter's default). */
+const MEMORY_LOG_SIZE = 100_000;
+
 function envelope(sessionId: string, type: EventType, data: Record<string, unknown> = {}): EventEnvelope {
   return { id: randomUUID(), type, version: 1, sessionId, occurredAt: new Date().toISOString(), data };
 }
@@ -94,6 +97,38 @@ describe.each([
     expect(polyfill.events().map((f) => Number(f.id))).toEqual([seqs[6]]);
   });
 
+  it('tells a client whose Last-Event-ID is beyond the newest event (the stream started over) with event: reset, then replays the stream', async ({
+    skip: skipTest,
+  }) => {
+    if (skip) return skipTest();
+    const seqs = [await publish('eta', 'message.received', { i: 0 }), await publish('eta', 'message.received', { i: 1 })];
+    const { firstSeq, lastSeq } = await stack.bus.eventBounds();
+    const ahead = lastSeq + 1_000;
+    const resumed = await open('?sessionId=eta', { 'last-event-id': String(ahead) });
+    seqs.push(await publish('eta', 'message.received', { i: 2 }));
+    await waitFor('the reset, the kept events and the live one', () => resumed.events().length >= 4);
+    const [reset, ...events] = resumed.events();
+    // Its id moves the client's resume point to just before the replay.
+    expect(reset).toMatchObject({ event: 'reset', id: String(firstSeq - 1) });
+    expect(JSON.parse(reset.data!)).toMatchObject({ reason: 'restarted', lastEventId: ahead, resumeFrom: firstSeq });
+    expect(events.map((f) => Number(f.id))).toEqual(seqs);
+  });
+
+  it('tells a client whose Last-Event-ID retention dropped with event: reset, then goes on from the oldest event kept', async ({ skip: skipTest }) => {
+    if (skip) return skipTest();
+    const lost = await publish('theta', 'message.received', { i: 0 });
+    await dropEverything();
+    const { firstSeq } = await stack.bus.eventBounds();
+    expect(firstSeq).toBeGreaterThan(lost);
+    const resumed = await open('?sessionId=theta', { 'last-event-id': String(lost - 1) });
+    const live = await publish('theta', 'message.received', { i: 1 });
+    await waitFor('the reset and the live event', () => resumed.events().length >= 2);
+    const [reset, event] = resumed.events();
+    expect(reset).toMatchObject({ event: 'reset', id: String(firstSeq - 1) });
+    expect(JSON.parse(reset.data!)).toMatchObject({ reason: 'retention', lastEventId: lost - 1, resumeFrom: firstSeq });
+    expect(Number(event.id)).toBe(live);
+  }, 60_000);
+
   it('ends the subscription when the client disconnects', async ({ skip: skipTest }) => {
     if (skip) return skipTest();
     // Streams of earlier tests end as their clients' disconnects arrive.
@@ -155,6 +190,22 @@ describe.each([
     expect(JSON.parse(frame.data!)).toEqual(report);
     expect(typed.events().some((f) => f.event === 'infra.job')).toBe(false);
   });
+
+  /** Retention at work: NATS purges the run's stream; the in-process log is pushed past its size by other sessions' events. */
+  async function dropEverything(): Promise<void> {
+    if (nats) {
+      const nc = await connect({ servers: testBackends.natsUrl });
+      try {
+        await (await nc.jetstreamManager()).streams.purge(stack.config.EVENTS_STREAM ?? 'WA_EVENTS');
+      } finally {
+        await nc.close();
+      }
+      return;
+    }
+    const { lastSeq } = await stack.bus.eventBounds();
+    for (let i = 0; i < MEMORY_LOG_SIZE; i++) await publish('filler', 'message.sent');
+    expect((await stack.bus.eventBounds()).firstSeq).toBe(lastSeq + 1);
+  }
 
   /** JetStream consumers of the run's stream that follow one session's events. */
   async function consumersOf(sessionId: string): Promise<number> {

@@ -46,6 +46,13 @@ export interface EventMeta {
   subject: string;
 }
 
+export interface EventStreamBounds {
+  /** Sequence of the oldest event still kept; `lastSeq + 1` while the stream holds none. */
+  firstSeq: number;
+  /** Sequence of the newest event stored; 0 before the first. */
+  lastSeq: number;
+}
+
 export type BusState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
 /**
@@ -95,6 +102,9 @@ export abstract class BusPort {
     options: EventSubscribeOptions,
     handler: (event: EventEnvelope, meta: EventMeta) => Promise<void> | void,
   ): Promise<BusSubscription>;
+
+  /** The sequences the events stream holds right now: a resume point outside them was dropped or belongs to a restarted stream. */
+  abstract eventBounds(): Promise<EventStreamBounds>;
 
   /** Connection state right now. */
   abstract state(): BusState;

@@ -64,6 +64,14 @@ describe('MemoryBusAdapter', () => {
     await vi.waitFor(() => expect(seqs).toEqual([3, 4, 5]));
   });
 
+  it('reports its bounds: empty, then the last N kept', async () => {
+    const { sut } = setup({ maxEvents: 3 });
+    await sut.connect();
+    await expect(sut.eventBounds()).resolves.toEqual({ firstSeq: 1, lastSeq: 0 });
+    for (let n = 1; n <= 5; n++) await sut.publishEvent(event(n));
+    await expect(sut.eventBounds()).resolves.toEqual({ firstSeq: 3, lastSeq: 5 });
+  });
+
   it('replays from time by occurredAt', async () => {
     const { sut } = setup();
     await sut.connect();

@@ -8,6 +8,7 @@ import {
   BusState,
   BusSubscription,
   EventMeta,
+  EventStreamBounds,
   EventSubscribeOptions,
   GatherOptions,
   HandleOptions,
@@ -233,6 +234,12 @@ export class MemoryBusAdapter extends BusPort {
         this.readers.delete(reader);
       },
     };
+  }
+
+  /** The log starts again at 1 with each process and keeps the last `maxEvents`. */
+  async eventBounds(): Promise<EventStreamBounds> {
+    this.assertOpen();
+    return { firstSeq: this.events.firstSeq, lastSeq: this.events.lastSeq };
   }
 
   state(): BusState {

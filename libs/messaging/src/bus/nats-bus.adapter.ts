@@ -21,6 +21,7 @@ import {
   OrderedConsumerOptions,
   RetentionPolicy,
   StorageType,
+  StreamState,
   connect,
   createInbox,
   headers as createHeaders,
@@ -35,6 +36,7 @@ import {
   BusState,
   BusSubscription,
   EventMeta,
+  EventStreamBounds,
   EventSubscribeOptions,
   GatherOptions,
   HandleOptions,
@@ -286,9 +288,8 @@ export class NatsBusAdapter extends BusPort {
     } else {
       // "New" as an explicit start sequence: a consumer the client recreates before the
       // first event then resumes here instead of replaying the whole stream.
-      const info = await this.manager(filter).streams.info(stream).catch((error: unknown) => Promise.reject(toBusError(error, filter, this.options.requestTimeoutMs)));
       consumerOptions.deliver_policy = DeliverPolicy.StartSequence;
-      consumerOptions.opt_start_seq = info.state.last_seq + 1;
+      consumerOptions.opt_start_seq = (await this.streamState(filter)).last_seq + 1;
     }
     let consumer: Awaited<ReturnType<JetStreamClient['consumers']['get']>>;
     let messages: Awaited<ReturnType<typeof consumer.consume>>;
@@ -313,6 +314,13 @@ export class NatsBusAdapter extends BusPort {
         await consumer.delete().catch(() => undefined);
       },
     };
+  }
+
+  /** From the JetStream stream info; retention (EVENTS_RETENTION, EVENTS_MAX_BYTES) moves `firstSeq` on. */
+  async eventBounds(): Promise<EventStreamBounds> {
+    const state = await this.streamState(EVENTS_SUBJECT_ALL);
+    // An empty stream reports first_seq 0 (never written) or last_seq + 1 (everything removed).
+    return { firstSeq: state.messages === 0 ? state.last_seq + 1 : state.first_seq, lastSeq: state.last_seq };
   }
 
   state(): BusState {
@@ -445,6 +453,14 @@ export class NatsBusAdapter extends BusPort {
     this.connection(subject);
     if (!this.js) throw BusError.unavailable('events stream is not ready', subject);
     return this.js;
+  }
+
+  private async streamState(subject: string): Promise<StreamState> {
+    try {
+      return (await this.manager(subject).streams.info(this.options.eventsStream)).state;
+    } catch (error) {
+      throw toBusError(error, subject, this.options.requestTimeoutMs);
+    }
   }
 
   private manager(subject: string): JetStreamManager {

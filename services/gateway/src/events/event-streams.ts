@@ -4,6 +4,7 @@ import { BusPort } from '@plugboard/messaging';
 import type { ServerResponse } from 'node:http';
 import { type EventStreamQuery, subjectFilter } from './event-stream-query';
 import { InfraJobRelay } from './infra-job-relay';
+import { resumePoint } from './resume-point';
 import { SseConnection } from './sse-connection';
 
 export const KEEP_ALIVE_MS = 15_000;
@@ -40,7 +41,8 @@ export class EventStreams implements BeforeApplicationShutdown {
 
   /**
    * Subscribes first (a bus failure is still an ordinary error answer), then opens the
-   * response; events arriving in between wait in the connection.
+   * response; events arriving in between wait in the connection. A Last-Event-ID the stream
+   * no longer holds gets an `event: reset` before any event (see resumePoint).
    */
   async stream(response: ServerResponse, options: OpenStreamOptions): Promise<void> {
     const { query } = options;
@@ -52,8 +54,11 @@ export class EventStreams implements BeforeApplicationShutdown {
     });
     const wanted = (event: EventEnvelope) =>
       (!query.sessionIds || query.sessionIds.has(event.sessionId)) && (!query.types || query.types.has(event.type));
+    const resume = query.lastEventId === undefined ? undefined : resumePoint(query.lastEventId, await this.bus.eventBounds());
+    // Its id is the sequence before resumeFrom: a client reconnecting before the next event does not hear of the gap again.
+    if (resume?.reset) await connection.send('reset', resume.reset, resume.reset.resumeFrom - 1);
     const subscription = await this.bus.subscribeEvents(
-      { filter: subjectFilter(query), ...(query.lastEventId !== undefined ? { fromSequence: query.lastEventId + 1 } : {}) },
+      { filter: subjectFilter(query), ...(resume ? { fromSequence: resume.fromSequence } : {}) },
       async (event, meta) => {
         if (!connection.closed && wanted(event)) await connection.send(event.type, event, meta.seq);
       },

@@ -16,7 +16,8 @@ export class EventsController {
 
   /**
    * `text/event-stream`: each event as `id: <stream sequence>`, `event: <type>`, `data: <envelope>`.
-   * Reconnect with `Last-Event-ID` (or `?lastEventId=`) to resume right after the last event seen.
+   * Reconnect with `Last-Event-ID` (or `?lastEventId=`) to resume right after the last event seen;
+   * when the stream no longer holds that point, `event: reset` (`{ reason, lastEventId, resumeFrom }`) comes first.
    * Admin keys also get `event: infra.job` progress frames (no id) unless they filter by type.
    */
   @Get()

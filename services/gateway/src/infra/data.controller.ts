@@ -4,6 +4,7 @@ import { ServiceError } from '@plugboard/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
+import { AuditService } from '../audit/audit.service';
 import { RequireRole } from '../auth/require-role.decorator';
 import { parseOrThrow } from '../media/validation';
 
@@ -15,18 +16,25 @@ const ImportQuerySchema = z
 /**
  * Admin: every user table out as gzip-compressed NDJSON, and back in (replace or merge, one
  * transaction). The bytes stream through to infra-admin (its internal port, or in-process in
- * embedded mode); nothing is buffered or written to disk here.
+ * embedded mode); nothing is buffered or written to disk here. Both are audited here, where the
+ * caller's key and address are known; infra-admin keeps only the job state.
  */
 @Controller('api/infra')
 @RequireRole('admin')
 export class DataController {
-  constructor(private readonly transfer: DataTransfer) {}
+  constructor(
+    private readonly transfer: DataTransfer,
+    private readonly audit: AuditService,
+  ) {}
 
   /** Secrets are included, encrypted, only with an X-Export-Passphrase header; otherwise redacted. */
   @Get('export-data')
   async export(@Req() request: FastifyRequest, @Query() query: unknown, @Res() reply: FastifyReply): Promise<void> {
     parseOrThrow(z.object({}).strict(), refusePassphraseInQuery(query));
-    const started = await this.transfer.exportData({ passphrase: passphraseOf(request) });
+    const passphrase = passphraseOf(request);
+    const started = await this.transfer.exportData({ passphrase });
+    // Recorded once the dump starts: the rows may have left by the time it ends.
+    await this.audit.record(request, 'infra.data.export', started.jobId, { encrypted: passphrase !== undefined });
     const name = `plugboard-export-${new Date().toISOString().replace(/[:.]/g, '-')}.ndjson.gz`;
     reply.header('content-type', 'application/gzip').header('content-disposition', `attachment; filename=${name}`).header('x-job-id', started.jobId);
     await reply.send(started.stream);
@@ -38,7 +46,9 @@ export class DataController {
   async import(@Req() request: FastifyRequest, @Query() query: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<DataImportResult> {
     try {
       const options = parseOrThrow(ImportQuerySchema, refusePassphraseInQuery(query));
-      return await this.transfer.importData({ stream: request.body as Readable, passphrase: passphraseOf(request), ...options });
+      const result = await this.transfer.importData({ stream: request.body as Readable, passphrase: passphraseOf(request), ...options });
+      await this.audit.record(request, 'infra.data.import', result.jobId, { ...options, tables: result.tables });
+      return result;
     } catch (error) {
       // The body may be unread: close the connection after the error rather than read it all.
       reply.header('connection', 'close');

@@ -1,7 +1,9 @@
-import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import type { ReplyOf } from '@plugboard/contracts';
 import { BusPort } from '@plugboard/messaging';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { AuditService } from '../audit/audit.service';
 import { RequireRole } from '../auth/require-role.decorator';
 import { parseOrThrow } from '../media/validation';
 
@@ -11,7 +13,10 @@ const JobIdSchema = z.string().min(1).max(64);
 @Controller('api/infra/jobs')
 @RequireRole('admin')
 export class JobsController {
-  constructor(private readonly bus: BusPort) {}
+  constructor(
+    private readonly bus: BusPort,
+    private readonly audit: AuditService,
+  ) {}
 
   /** Running jobs, then recently finished ones. */
   @Get()
@@ -28,7 +33,9 @@ export class JobsController {
   /** A running import rolls back; 409 when the job already finished. */
   @Post(':id/cancel')
   @HttpCode(200)
-  cancel(@Param('id') id: string): Promise<ReplyOf<'infra.jobs.cancel'>> {
-    return this.bus.request('infra.jobs.cancel', { id: parseOrThrow(JobIdSchema, id) });
+  async cancel(@Req() request: FastifyRequest, @Param('id') id: string): Promise<ReplyOf<'infra.jobs.cancel'>> {
+    const job = await this.bus.request('infra.jobs.cancel', { id: parseOrThrow(JobIdSchema, id) });
+    await this.audit.record(request, 'infra.job.cancel', job.id, { kind: job.kind });
+    return job;
   }
 }

@@ -1,7 +1,9 @@
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
 import { type ReplyOf, StoragePlugSchema } from '@plugboard/contracts';
 import { BusPort } from '@plugboard/messaging';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { AuditService } from '../audit/audit.service';
 import { RequireRole } from '../auth/require-role.decorator';
 import { parseOrThrow } from '../media/validation';
 
@@ -15,13 +17,19 @@ const MigrateBodySchema = z.object({ to: StoragePlugSchema }).strict();
 @Controller('api/infra/storage/migrate')
 @RequireRole('admin')
 export class StorageMigrationController {
-  constructor(private readonly bus: BusPort) {}
+  constructor(
+    private readonly bus: BusPort,
+    private readonly audit: AuditService,
+  ) {}
 
   /** 202 with the progress; 409 CONFLICT while one runs or when `to` is already in use. */
   @Post()
   @HttpCode(202)
-  start(@Body() body: unknown): Promise<ReplyOf<'media.storage.migrate'>> {
-    return this.bus.request('media.storage.migrate', parseOrThrow(MigrateBodySchema, body ?? {}));
+  async start(@Req() request: FastifyRequest, @Body() body: unknown): Promise<ReplyOf<'media.storage.migrate'>> {
+    const { to } = parseOrThrow(MigrateBodySchema, body ?? {});
+    const reply = await this.bus.request('media.storage.migrate', { to });
+    await this.audit.record(request, 'infra.storage.migrate', null, { from: reply.from, to });
+    return reply;
   }
 
   /** `{ state, copied, verified, skipped, total, bytes, startedAt, finishedAt, errors }`. */

@@ -1,14 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { ErrorCode, INFRA_JOBS_PROGRESS_SUBJECT, type InfraJob, type InfraJobKind, type InfraJobProgressEvent } from '@plugboard/contracts';
-import { AuditLogRepository } from '@plugboard/database';
 import { BusPort } from '@plugboard/messaging';
-import { ServiceError, ServiceLogger } from '@plugboard/service-kit';
+import { ServiceError } from '@plugboard/service-kit';
 import { randomUUID } from 'node:crypto';
 import { JobProgress } from './job-progress';
 
 /** Progress goes out on the bus at most this often per job (plus on every state change). */
 export const PROGRESS_PUBLISH_INTERVAL_MS = 500;
-/** Finished jobs kept for GET /api/infra/jobs; older ones live on in the audit log only. */
+/** Finished jobs kept for GET /api/infra/jobs. */
 const FINISHED_KEPT = 50;
 
 /** One running job, as its worker sees it: report progress, watch for cancellation, finish once. */
@@ -89,19 +88,17 @@ export class JobHandle {
 /**
  * Long admin jobs (data export, data import) of this infra-admin: kept in memory, because each
  * is bound to the HTTP stream or the transaction of this process and cannot be resumed
- * elsewhere (a queue would add nothing but a second copy of the state). Finished jobs are also
- * recorded in the audit log. One export or import at a time: starting another is INFRA_BUSY.
+ * elsewhere (a queue would add nothing but a second copy of the state). One export or import at
+ * a time: starting another is INFRA_BUSY. The audit log entries are the gateway's: it knows the
+ * calling key and client address, which never reach this process (an entry here would repeat
+ * the gateway's without the who and the where).
  */
 @Injectable()
 export class InfraJobs {
   private readonly running = new Map<string, JobHandle>();
   private readonly recent: InfraJob[] = [];
 
-  constructor(
-    private readonly bus: BusPort,
-    private readonly audit: AuditLogRepository,
-    private readonly logger: ServiceLogger,
-  ) {}
+  constructor(private readonly bus: BusPort) {}
 
   /** Registers a running job; INFRA_BUSY while another one runs. */
   start(kind: InfraJobKind, details: Record<string, unknown> = {}): JobHandle {
@@ -153,15 +150,6 @@ export class InfraJobs {
     this.running.delete(handle.id);
     this.recent.unshift(handle.job);
     this.recent.length = Math.min(this.recent.length, FINISHED_KEPT);
-    const { job } = handle;
-    this.audit
-      .record({
-        action: `infra.data.${job.kind}`,
-        target: job.id,
-        actorName: 'infra-admin',
-        details: { state: job.state, ...job.details, progress: job.progress, error: job.error },
-      })
-      .catch((error: unknown) => this.logger.warn(`job ${job.id} not recorded in the audit log: ${String(error)}`, 'InfraJobs'));
   }
 
   /** @internal by JobHandle */

@@ -241,6 +241,16 @@ export function runBusContract(name: string, makeBus: () => Promise<BusPort>): v
         expect(got).toEqual([after.id]);
       });
 
+      it('reports the sequences the events stream holds', async () => {
+        const before = await bus.eventBounds();
+        expect(before.firstSeq).toBeLessThanOrEqual(before.lastSeq + 1);
+        const seq = await bus.publishEvent(makeEvent(freshSession()));
+        const after = await bus.eventBounds();
+        expect(seq).toBeGreaterThan(before.lastSeq);
+        expect(after.lastSeq).toBeGreaterThanOrEqual(seq);
+        expect(after.firstSeq).toBeLessThanOrEqual(seq);
+      });
+
       it('keeps delivering after a handler error', async () => {
         const sessionId = freshSession();
         const got: string[] = [];
