@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { MessageBatchEntity, MessageEntity } from '@plugboard/database';
-import { QueueName } from '@plugboard/contracts';
-import { backendReachable, testBackends, uniqueName } from '@plugboard/testing';
+import { EVENT_ENVELOPE_VERSION, type EventEnvelope, QueueName, type SessionStatusValue, eventSubject } from '@plugboard/contracts';
+import { backendReachable, testBackends, uniqueName, waitFor } from '@plugboard/testing';
+import { CancellationAnnouncer } from '../../services/gateway/src/messages/cancellation-announcer';
 import { type IsolatedBackends, isolateBackends } from './support/isolated-backends';
 import { GATEWAY_KEY, type GatewayStack, seedSession, startGatewayStack } from './support/gateway-stack';
 import { type CallOptions, type HttpReply, call } from './support/sessions-http';
@@ -13,6 +15,20 @@ function http(stack: GatewayStack, method: string, path: string, options: CallOp
 }
 
 const text = (to: string, body = 'hello') => ({ to, type: 'text', text: body });
+const replayed = (reply: Reply) => reply.headers.get('idempotent-replayed');
+
+/** The session's status as the session-worker reports it: its row and its `session.status` event (the gateway's status cache). */
+async function setStatus(stack: GatewayStack, sessionId: string, status: SessionStatusValue, previous: SessionStatusValue): Promise<void> {
+  await stack.database.sessions.update(sessionId, { status });
+  await stack.bus.publishEvent({
+    id: randomUUID(),
+    type: 'session.status',
+    version: EVENT_ENVELOPE_VERSION,
+    sessionId,
+    occurredAt: new Date().toISOString(),
+    data: { status, previous },
+  });
+}
 
 async function rowCount(stack: GatewayStack, where: Record<string, unknown> = {}): Promise<number> {
   return stack.database.orm.em.fork().count(MessageEntity, where);
@@ -80,6 +96,7 @@ describe.each(backends)('messages API on $name', ({ postgres }) => {
     if (skip) return skipTest();
     const reply = await http(stack, 'POST', `/api/sessions/${ready}/messages`, { body: text('+15551230000') });
     expect(reply).toMatchObject({ status: 202, body: { id: expect.any(String), status: 'pending' } });
+    expect(replayed(reply)).toBeNull();
     const row = await stack.database.messages.get(reply.body.id);
     expect(row).toMatchObject({ sessionId: ready, chatId: '15551230000@c.us', status: 'pending', direction: 'outgoing', body: 'hello', from: '15550001111@c.us' });
     const job = await stack.queue.getJob(QueueName.MessagesSend, `${ready}.${reply.body.id}`);
@@ -98,10 +115,76 @@ describe.each(backends)('messages API on $name', ({ postgres }) => {
     expect(new Set(replies.map((r) => r.body.id)).size).toBe(1);
     expect(await rowCount(stack, { sessionId: ready, idempotencyKey: key })).toBe(1);
     expect(await jobCount(stack, QueueName.MessagesSend)).toBe(jobsBefore + 1);
+    // The one request that created the message is not marked; every other one is a replay.
+    expect(replies.map(replayed).sort()).toEqual([null, ...Array(19).fill('true')]);
 
     // A later repeat answers the same message with its current status.
     const again = await http(stack, 'POST', `/api/sessions/${ready}/messages`, { body: text('15551230001'), headers: { 'idempotency-key': key } });
     expect(again.body).toEqual({ id: replies[0].body.id, status: 'pending' });
+    expect(replayed(again)).toBe('true');
+  });
+
+  it('answers a known Idempotency-Key with its first message or batch while the session is not ready', async ({ skip: skipTest }) => {
+    if (skip) return skipTest();
+    const session = await seedSession(stack, uniqueName('reconnecting'));
+    const key = uniqueName('lost-answer');
+    const bulkKey = uniqueName('lost-bulk-answer');
+    const first = await http(stack, 'POST', `/api/sessions/${session}/messages`, { body: text('15551230005'), headers: { 'idempotency-key': key } });
+    const firstBatch = await http(stack, 'POST', `/api/sessions/${session}/messages/bulk`, { body: { messages: [text('15551230006')] }, headers: { 'idempotency-key': bulkKey } });
+    expect([first.status, firstBatch.status]).toEqual([202, 202]);
+
+    await setStatus(stack, session, 'disconnected', 'ready');
+    const fresh = () => http(stack, 'POST', `/api/sessions/${session}/messages`, { body: text('15551230005'), headers: { 'idempotency-key': uniqueName('new') } });
+    await waitFor('the gateway to see the session reconnecting', async () => (await fresh()).status === 409);
+    const rows = await rowCount(stack, { sessionId: session });
+
+    const again = await http(stack, 'POST', `/api/sessions/${session}/messages`, { body: text('15551230005'), headers: { 'idempotency-key': key } });
+    expect(again).toMatchObject({ status: 202, body: { id: first.body.id, status: 'pending' } });
+    expect(replayed(again)).toBe('true');
+    const batchAgain = await http(stack, 'POST', `/api/sessions/${session}/messages/bulk`, { body: { messages: [text('15551230006')] }, headers: { 'idempotency-key': bulkKey } });
+    expect(batchAgain).toMatchObject({ status: 202, body: firstBatch.body });
+    expect(replayed(batchAgain)).toBe('true');
+    // A key not seen before still needs a ready session.
+    expect(await fresh()).toMatchObject({ status: 409, body: { error: { code: 'SESSION_NOT_READY', details: { status: 'disconnected' } } } });
+    expect(await rowCount(stack, { sessionId: session })).toBe(rows);
+  });
+
+  it('turns concurrent bulk sends with one Idempotency-Key into one batch and one job; keys never cross routes', async ({ skip: skipTest }) => {
+    if (skip) return skipTest();
+    const batches = () => stack.database.orm.em.fork().count(MessageBatchEntity, { sessionId: ready });
+    const [batchesBefore, jobsBefore] = [await batches(), await jobCount(stack, QueueName.MessagesBulk)];
+    const key = `bulk:${Math.random()} #1`;
+    const messages = Array.from({ length: 3 }, (_, i) => text(`1555666000${i}`, `b${i}`));
+    const bulk = (k: string) => http(stack, 'POST', `/api/sessions/${ready}/messages/bulk`, { body: { messages }, headers: { 'idempotency-key': k } });
+    const replies = await Promise.all(Array.from({ length: 10 }, () => bulk(key)));
+    expect(replies.map((r) => r.status)).toEqual(Array(10).fill(202));
+    expect(new Set(replies.map((r) => r.body.batchId)).size).toBe(1);
+    expect(replies.every((r) => r.body.total === 3)).toBe(true);
+    expect(replies.map(replayed).sort()).toEqual([null, ...Array(9).fill('true')]);
+    const { batchId } = replies[0].body;
+    expect(await batches()).toBe(batchesBefore + 1);
+    expect(await rowCount(stack, { batchId })).toBe(3);
+    expect(await jobCount(stack, QueueName.MessagesBulk)).toBe(jobsBefore + 1);
+
+    const again = await bulk(key);
+    expect(again).toMatchObject({ status: 202, body: { batchId, total: 3 } });
+    expect(replayed(again)).toBe('true');
+
+    // A bulk send's key is not a single send's, nor the other way round.
+    const single = await http(stack, 'POST', `/api/sessions/${ready}/messages`, { body: text('15556660009'), headers: { 'idempotency-key': key } });
+    expect(single).toMatchObject({ status: 409, body: { error: { code: 'CONFLICT', details: { header: 'idempotency-key' } } } });
+    const singleKey = uniqueName('single');
+    expect((await http(stack, 'POST', `/api/sessions/${ready}/messages`, { body: text('15556660009'), headers: { 'idempotency-key': singleKey } })).status).toBe(202);
+    expect(await bulk(singleKey)).toMatchObject({ status: 409, body: { error: { code: 'CONFLICT' } } });
+    expect(await batches()).toBe(batchesBefore + 1);
+
+    // After IDEMPOTENCY_WINDOW the key makes a new batch.
+    const old = new Date(Date.now() - 2 * stack.config.IDEMPOTENCY_WINDOW);
+    await stack.database.orm.em.fork().nativeUpdate(MessageEntity, { batchId, idempotencyKey: key }, { createdAt: old });
+    const later = await bulk(key);
+    expect(later).toMatchObject({ status: 202, body: { total: 3 } });
+    expect(later.body.batchId).not.toBe(batchId);
+    expect(replayed(later)).toBeNull();
   });
 
   it('sends again for a key older than IDEMPOTENCY_WINDOW, and the new message gets its own job', async ({ skip: skipTest }) => {
@@ -178,6 +261,49 @@ describe.each(backends)('messages API on $name', ({ postgres }) => {
     expect((await http(stack, 'GET', `/api/sessions/${other}/batches/${batchId}`)).status).toBe(404);
   });
 
+  it('publishes a final message.failed for each message a cancel stops, also those an interrupted cancel left owed', async ({ skip: skipTest }) => {
+    if (skip) return skipTest();
+    const session = await seedSession(stack, uniqueName('cancel'));
+    const failed: EventEnvelope[] = [];
+    const subscription = await stack.bus.subscribeEvents({ filter: eventSubject(session, 'message.failed') }, (event) => void failed.push(event));
+    const bulk = async (count: number): Promise<string> => {
+      const messages = Array.from({ length: count }, (_, i) => text(`1555777000${i}`, `c${i}`));
+      return (await http(stack, 'POST', `/api/sessions/${session}/messages/bulk`, { body: { messages, delayMs: 60_000 } })).body.batchId;
+    };
+    const cancel = (batchId: string) => http(stack, 'POST', `/api/sessions/${session}/batches/${batchId}/cancel`);
+    const eventsOf = async (batchId: string) => {
+      const rows = await stack.database.orm.em.fork().find(MessageEntity, { batchId }, { orderBy: { id: 'asc' } });
+      return rows.map((row) => ({ messageId: row.id, chatId: row.chatId, batchId, reason: 'batch_cancelled', attempts: 0, final: true }));
+    };
+    try {
+      const batchId = await bulk(3);
+      expect(await cancel(batchId)).toMatchObject({ status: 200, body: { status: 'cancelled', failed: 3 } });
+      await waitFor('3 message.failed events', () => failed.length >= 3);
+      expect(failed.map((event) => event.data)).toEqual(await eventsOf(batchId));
+      expect(failed.every((event) => event.sessionId === session && event.type === 'message.failed')).toBe(true);
+      // Announced once: cancelling again publishes nothing.
+      expect((await cancel(batchId)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(failed).toHaveLength(3);
+
+      // Rows cancelled but their events never published (a gateway that stopped in between):
+      // the next cancel of the batch publishes them, and so does a gateway's start.
+      const interrupted = await bulk(2);
+      await stack.database.batches.cancel(interrupted);
+      expect((await cancel(interrupted)).status).toBe(200);
+      await waitFor('the owed events of the interrupted cancel', () => failed.length >= 5);
+      expect(failed.slice(3).map((event) => event.data)).toEqual(await eventsOf(interrupted));
+
+      const crashed = await bulk(2);
+      await stack.database.batches.cancel(crashed);
+      expect(await stack.gateway.app.get(CancellationAnnouncer).catchUp()).toBe(2);
+      await waitFor('the owed events of the crashed cancel', () => failed.length >= 7);
+      expect(failed.slice(5).map((event) => event.data)).toEqual(await eventsOf(crashed));
+    } finally {
+      await subscription.unsubscribe();
+    }
+  });
+
   it('writes a batch with all its rows in one transaction: a failing row leaves nothing', async ({ skip: skipTest }) => {
     if (skip) return skipTest();
     const before = await stack.database.orm.em.fork().count(MessageBatchEntity, {});
@@ -252,6 +378,16 @@ describe.each(backends)('messages API on $name', ({ postgres }) => {
       expect(await jobCount(stack, QueueName.MessagesSend)).toBe(jobs);
       expect((await stack.bus.request('media.list', { limit: 500 })).items.length).toBe(mediaBefore);
     });
+  });
+
+  it('documents the replay header on the 202 of both send routes', async ({ skip: skipTest }) => {
+    if (skip) return skipTest();
+    const { body: doc } = await http(stack, 'GET', '/api/docs-json');
+    for (const path of ['/api/sessions/{id}/messages', '/api/sessions/{id}/messages/bulk']) {
+      const post = doc.paths[path].post;
+      expect(post.responses['202'].headers['Idempotent-Replayed']).toMatchObject({ schema: { type: 'string', enum: ['true'] } });
+      expect(post.parameters).toContainEqual(expect.objectContaining({ name: 'Idempotency-Key', in: 'header' }));
+    }
   });
 
   it('keeps a session-scoped key to its sessions', async ({ skip: skipTest }) => {

@@ -19,3 +19,4 @@ export { MediaStreamsSwitch } from './media/media-streams.switch';
 export { MediaClientModule } from './media/media-client.module';
 export { INTERNAL_TOKEN_HEADER, InternalTokenGuard } from './internal/internal-token.guard';
 export { InternalHttpClient } from './internal/internal-http-client';
+export { nameBasedUuid } from './name-based-uuid';

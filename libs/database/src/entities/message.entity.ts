@@ -112,8 +112,9 @@ export class MessageEntity {
   revokedAt?: Date | null;
 
   /**
-   * Incoming only: when its `message.received` was published. Null until then, so a message
-   * stored by a worker that died before publishing is announced by the next one.
+   * Incoming: when its `message.received` was published. Null until then, so a message
+   * stored by a worker that died before publishing is announced by the next one. Outgoing:
+   * set only on messages a batch cancel failed, once their `message.failed` is published.
    */
   @Property({ type: 'datetime', nullable: true })
   announcedAt?: Date | null;

@@ -4,8 +4,13 @@ import { DatabaseError } from '../database.errors';
 import { MessageBatchEntity } from '../entities/message-batch.entity';
 import { MessageEntity, type MessageStatus } from '../entities/message.entity';
 import { guardDriverErrors } from './guard-driver-errors';
+import { MESSAGE_COLUMNS, messageFromRow } from './message-rows';
 import type { MessageRepository, NewMessageBase } from './message.repository';
+import { SqlStatements } from './sql-statements';
 import { timeOrderedId } from './time-ordered-id';
+
+/** The failure reason of the messages a cancel stops. */
+export const BATCH_CANCELLED = 'batch_cancelled';
 
 export interface NewMessageBatch {
   sessionId: string;
@@ -25,6 +30,9 @@ export interface MessageBatchProgress {
 
 /** One message of a new batch: the columns of an outgoing row (session and batch come from the batch). */
 export type NewBatchMessage = Omit<NewMessageBase, 'sessionId'>;
+
+/** Where to look for cancelled messages not announced yet: one batch, or every batch cancelled since a time. */
+export type CancellationScope = { batchId: string } | { cancelledSince: Date };
 
 /** One line of a batch's per-message results. */
 export interface BatchMessageResult {
@@ -49,10 +57,14 @@ const MAX_RESULTS_PAGE = 1_000;
 
 /** Bulk sends. Counts are derived from messages by `batch_id` rather than stored, so they never drift. */
 export class MessageBatchRepository {
+  private readonly sql: SqlStatements;
+
   constructor(
     private readonly orm: MikroORM,
     private readonly messages: MessageRepository,
-  ) {}
+  ) {
+    this.sql = new SqlStatements(orm);
+  }
 
   create(input: NewMessageBatch): Promise<MessageBatchEntity> {
     return guardDriverErrors(async () => {
@@ -68,8 +80,16 @@ export class MessageBatchRepository {
    * bulk send is either wholly accepted or not at all. Row i is due at `now + i × delayMs`;
    * ids are time-ordered UUIDs that sort in submission order, which keeps the order of a
    * batch's messages to one chat even when they share a due time.
+   *
+   * `idempotencyKey` goes on the first row, so a batch's key shares the messages' unique
+   * (session, key) with single sends: a key some row already holds fails the whole
+   * transaction with CONFLICT, and the holder is found as a single send's is.
    */
-  createWithMessages(input: NewMessageBatch, rows: readonly NewBatchMessage[]): Promise<{ batch: MessageBatchEntity; messageIds: string[] }> {
+  createWithMessages(
+    input: NewMessageBatch,
+    rows: readonly NewBatchMessage[],
+    idempotencyKey: string | null = null,
+  ): Promise<{ batch: MessageBatchEntity; messageIds: string[] }> {
     if (rows.length === 0) return Promise.reject(new DatabaseError(ErrorCode.ValidationFailed, 'a batch needs at least one message'));
     return guardDriverErrors(() =>
       this.orm.em.fork().transactional(async (em) => {
@@ -100,6 +120,7 @@ export class MessageBatchRepository {
               direction: 'outgoing',
               status: 'pending',
               batchId: batch.id,
+              idempotencyKey: index === 0 ? idempotencyKey : null,
               timeline,
               createdAt: now,
               updatedAt: now,
@@ -171,11 +192,39 @@ export class MessageBatchRepository {
           { fields: ['id'], limit: CANCEL_PAGE, orderBy: { createdAt: 'asc', id: 'asc' } },
         );
         // Made together, the moves of a page share one statement (see MessageRepository.transition).
-        await Promise.all(pending.map((message) => this.messages.transition(message.id, 'failed', { failureReason: 'batch_cancelled' })));
+        await Promise.all(pending.map((message) => this.messages.transition(message.id, 'failed', { failureReason: BATCH_CANCELLED })));
         if (pending.length < CANCEL_PAGE) break;
       }
       return this.get(id);
     });
+  }
+
+  /**
+   * Messages a cancel failed whose `message.failed` is not marked published yet
+   * (`announced_at`, see markCancellationsAnnounced), oldest first: what a crash or a bus
+   * failure between the cancel and its events left owed.
+   */
+  listUnannouncedCancellations(scope: CancellationScope, limit: number): Promise<MessageEntity[]> {
+    return guardDriverErrors(async () => {
+      const [batches, param] =
+        'batchId' in scope
+          ? ['"batch_id" = ?', scope.batchId]
+          : [`"batch_id" in (select "id" from "message_batches" where "status" = 'cancelled' and "completed_at" >= ?)`, this.sql.date(scope.cancelledSince)];
+      const rows = await this.sql.rows(
+        `select ${MESSAGE_COLUMNS} from "messages" where ${batches} and "status" = 'failed' and "failure_reason" = ? and "announced_at" is null ` +
+          'order by "id" asc limit ?',
+        [param, BATCH_CANCELLED, Math.max(1, limit)],
+      );
+      return rows.map((row) => messageFromRow(this.sql, row));
+    });
+  }
+
+  /** Records that the `message.failed` of these cancelled messages was published; how many were still owed. */
+  markCancellationsAnnounced(ids: readonly string[], at: Date = new Date()): Promise<number> {
+    if (ids.length === 0) return Promise.resolve(0);
+    return guardDriverErrors(() =>
+      this.em().nativeUpdate(MessageEntity, { id: { $in: [...ids] }, failureReason: BATCH_CANCELLED, announcedAt: null }, { announcedAt: at }),
+    );
   }
 
   private em(): EntityManager {

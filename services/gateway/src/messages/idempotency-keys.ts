@@ -2,6 +2,15 @@ import { ErrorCode } from '@plugboard/contracts';
 import { type Database, MessageEntity, translateDriverError } from '@plugboard/database';
 import { ServiceError } from '@plugboard/service-kit';
 
+/** Marks a 202 that answers an earlier request because of its Idempotency-Key (Stripe's header). */
+export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
+
+/** What a send answers, and whether it is an earlier request's answer (IDEMPOTENT_REPLAYED_HEADER). */
+export interface Accepted<T> {
+  body: T;
+  replayed: boolean;
+}
+
 /** Printable ASCII, 1-255 characters: what the `Idempotency-Key` header may hold. */
 const KEY_PATTERN = /^[\x20-\x7e]{1,255}$/;
 
@@ -18,7 +27,8 @@ export function parseIdempotencyKey(raw: string | string[] | undefined): string 
 }
 
 /**
- * Idempotency keys of outgoing messages: a key names its first message for IDEMPOTENCY_WINDOW.
+ * Idempotency keys of outgoing messages: a key names its first message for IDEMPOTENCY_WINDOW
+ * (a bulk send's key is on its first message, so it names the batch through that row).
  * Reads and the conditional release go straight to the messages table (the messages
  * repository keeps keys forever; the window is the API's rule).
  */

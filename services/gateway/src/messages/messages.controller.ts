@@ -1,10 +1,13 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { applyDecorators, Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { BulkSendRequestSchema, type MessageView, MessageViewSchema, SendMessageRequestSchema } from '@plugboard/contracts';
+import type { FastifyReply } from 'fastify';
+import type { z } from 'zod';
 import { RequireRole } from '../auth/require-role.decorator';
 import { apiBody, apiQuery, apiResponse } from '../openapi/api-schema.decorators';
+import { openApiSchema } from '../openapi/zod-json-schema';
 import { zodParam, zodQuery } from '../validation/zod-pipe';
-import { parseIdempotencyKey } from './idempotency-keys';
+import { type Accepted, IDEMPOTENT_REPLAYED_HEADER, parseIdempotencyKey } from './idempotency-keys';
 import {
   type BatchProgress,
   BatchIdParamSchema,
@@ -32,17 +35,16 @@ export class MessagesController {
 
   /** 202 `{ id, status }`; the same Idempotency-Key within IDEMPOTENCY_WINDOW answers the first message. */
   @Post('messages')
-  @HttpCode(202)
   @RequireRole('operator')
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: '1-255 printable characters; repeats return the first message' })
   @apiBody(SendMessageRequestSchema)
-  @apiResponse(202, SendAcceptedSchema, 'Accepted: the message waits in the send queue')
-  send(
+  @idempotentSend(SendAcceptedSchema, 'Accepted: the message waits in the send queue', 'message')
+  async send(
     @Param('id', zodParam(SessionParamSchema)) sessionId: string,
     @Headers('idempotency-key') key: string | undefined,
     @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SendAccepted> {
-    return this.messages.send(sessionId, body, parseIdempotencyKey(key));
+    return answer(reply, await this.messages.send(sessionId, body, parseIdempotencyKey(key)));
   }
 
   /** Newest first; filters chatId, direction, type, status, from (inclusive), to (exclusive); `nextCursor` pages on. */
@@ -57,14 +59,18 @@ export class MessagesController {
     return this.messages.history(sessionId, query);
   }
 
-  /** 202 `{ batchId, total }`: at most BULK_MAX_MESSAGES, spaced `delayMs` apart. */
+  /** 202 `{ batchId, total }`: at most BULK_MAX_MESSAGES, spaced `delayMs` apart; the same Idempotency-Key answers the first batch. */
   @Post('messages/bulk')
-  @HttpCode(202)
   @RequireRole('operator')
   @apiBody(BulkSendRequestSchema)
-  @apiResponse(202, BulkAcceptedSchema, 'Accepted: the batch and all its messages are stored')
-  bulk(@Param('id', zodParam(SessionParamSchema)) sessionId: string, @Body() body: unknown): Promise<BulkAccepted> {
-    return this.messages.sendBulk(sessionId, body);
+  @idempotentSend(BulkAcceptedSchema, 'Accepted: the batch and all its messages are stored', 'batch')
+  async bulk(
+    @Param('id', zodParam(SessionParamSchema)) sessionId: string,
+    @Headers('idempotency-key') key: string | undefined,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<BulkAccepted> {
+    return answer(reply, await this.messages.sendBulk(sessionId, body, parseIdempotencyKey(key)));
   }
 
   /** The message with its status timeline. */
@@ -102,4 +108,29 @@ export class MessagesController {
   ): Promise<BatchProgress> {
     return this.messages.cancelBatch(sessionId, batchId);
   }
+}
+
+/** A send route: 202, the Idempotency-Key it takes, and the header that marks a replayed answer. */
+function idempotentSend(schema: z.ZodType, description: string, first: 'message' | 'batch'): MethodDecorator {
+  return applyDecorators(
+    HttpCode(202),
+    ApiHeader({ name: 'Idempotency-Key', required: false, description: `1-255 printable characters; repeats return the first ${first}` }),
+    ApiResponse({
+      status: 202,
+      description,
+      schema: openApiSchema(schema),
+      headers: {
+        [IDEMPOTENT_REPLAYED_HEADER]: {
+          description: '`true` when this answers an earlier request with the same Idempotency-Key (nothing new was created); absent otherwise',
+          schema: { type: 'string', enum: ['true'] },
+        },
+      },
+    }),
+  );
+}
+
+/** The body of an accepted send; a replay also gets IDEMPOTENT_REPLAYED_HEADER. */
+function answer<T>(reply: FastifyReply, accepted: Accepted<T>): T {
+  if (accepted.replayed) reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true');
+  return accepted.body;
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { GatewayMediaModule } from '../media/media.module';
 import { SessionsModule } from '../sessions/sessions.module';
 import { BulkBodyLimit } from './bulk-body-limit';
+import { CancellationAnnouncer } from './cancellation-announcer';
 import { MessagesController } from './messages.controller';
 import { MessagesService } from './messages.service';
 import { OutboundMedia } from './outbound-media';
@@ -10,6 +11,6 @@ import { OutboundMedia } from './outbound-media';
 @Module({
   imports: [SessionsModule, GatewayMediaModule],
   controllers: [MessagesController],
-  providers: [BulkBodyLimit, MessagesService, OutboundMedia],
+  providers: [BulkBodyLimit, CancellationAnnouncer, MessagesService, OutboundMedia],
 })
 export class MessagesModule {}

@@ -6,8 +6,9 @@ import { QueuePort } from '@plugboard/messaging';
 import { ServiceError } from '@plugboard/service-kit';
 import { SessionStatusCache } from '../sessions/session-status-cache';
 import { parseInput } from '../validation/zod-pipe';
-import { IdempotencyKeys } from './idempotency-keys';
+import { type Accepted, IdempotencyKeys } from './idempotency-keys';
 import { BatchedJobAdds } from './batched-job-adds';
+import { CancellationAnnouncer } from './cancellation-announcer';
 import { enqueueBulk, enqueueSend } from './message-jobs';
 import type { BatchProgress, BatchQuery, BulkAccepted, HistoryQuery, MessagePage, SendAccepted } from './messages.schemas';
 import { OutboundMedia } from './outbound-media';
@@ -34,6 +35,7 @@ export class MessagesService {
     private readonly queue: QueuePort,
     private readonly statusCache: SessionStatusCache,
     private readonly media: OutboundMedia,
+    private readonly cancellations: CancellationAnnouncer,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.keys = new IdempotencyKeys(database, config.IDEMPOTENCY_WINDOW);
@@ -41,14 +43,16 @@ export class MessagesService {
     this.sendAdds = new BatchedJobAdds(queue);
   }
 
-  /** Accepts one message (202): a new pending row and its job, or the message the idempotency key already names. */
-  async send(sessionId: string, body: unknown, key: string | null): Promise<SendAccepted> {
+  /**
+   * Accepts one message (202): a new pending row and its job, or the message the idempotency
+   * key already names — looked up before the readiness check, so a retry whose first answer
+   * was lost gets that answer even while the session reconnects.
+   */
+  async send(sessionId: string, body: unknown, key: string | null): Promise<Accepted<SendAccepted>> {
     const message = parseInput(SendMessageRequestSchema, body ?? {}, 'message');
+    const earlier = key === null ? null : await this.keys.live(sessionId, key);
+    if (earlier) return this.repeat(earlier, key);
     const session = await this.readiness.require(sessionId);
-    if (key !== null) {
-      const earlier = await this.keys.live(sessionId, key);
-      if (earlier) return this.repeat(earlier, key);
-    }
     const { mediaId, uploaded } = await this.media.resolve(sessionId, message);
     let inserted;
     try {
@@ -63,14 +67,15 @@ export class MessagesService {
       return this.repeat(inserted.message, key);
     }
     await enqueueSend(this.queue, { sessionId, messageId: inserted.message.id }, key, this.sendAdds);
-    return { id: inserted.message.id, status: inserted.message.status };
+    return { body: { id: inserted.message.id, status: inserted.message.status }, replayed: false };
   }
 
   /**
    * Accepts a bulk send (202): the batch and all its rows in one transaction, row i due
-   * `i × delayMs` after the first, then one job for the whole batch.
+   * `i × delayMs` after the first, then one job for the whole batch. An idempotency key
+   * already naming a batch answers that batch, as for a single send.
    */
-  async sendBulk(sessionId: string, body: unknown): Promise<BulkAccepted> {
+  async sendBulk(sessionId: string, body: unknown, key: string | null): Promise<Accepted<BulkAccepted>> {
     const max = this.config.BULK_MAX_MESSAGES;
     const count = (body as { messages?: unknown } | null)?.messages;
     if (Array.isArray(count) && count.length > max) {
@@ -79,6 +84,8 @@ export class MessagesService {
       });
     }
     const request = parseInput(BulkSendRequestSchema, body ?? {}, 'bulk send');
+    const earlier = key === null ? null : await this.keys.live(sessionId, key);
+    if (earlier) return this.repeatBatch(earlier, key);
     const session = await this.readiness.require(sessionId);
     const files = await this.resolveAll(sessionId, request.messages);
     let created;
@@ -86,13 +93,17 @@ export class MessagesService {
       created = await this.database.batches.createWithMessages(
         { sessionId, total: request.messages.length, delayMs: request.delayMs },
         request.messages.map((message, i) => outgoingRow(message, session, files.ids[i])),
+        key,
       );
     } catch (error) {
       files.uploaded.forEach((id) => this.media.discard(id));
+      // Lost the race for this key: the winner's batch is the answer.
+      const winner = key !== null && isConflict(error) ? await this.keys.live(sessionId, key) : null;
+      if (winner) return this.repeatBatch(winner, key);
       throw isNotFound(error) ? this.readiness.sessionGone(sessionId) : error;
     }
     await enqueueBulk(this.queue, { sessionId, batchId: created.batch.id });
-    return { batchId: created.batch.id, total: created.messageIds.length };
+    return { body: { batchId: created.batch.id, total: created.messageIds.length }, replayed: false };
   }
 
   async history(sessionId: string, query: HistoryQuery): Promise<MessagePage> {
@@ -123,11 +134,17 @@ export class MessagesService {
     return this.progressView(sessionId, batchId, await this.database.batches.get(batchId), query);
   }
 
-  /** Stops what is not sent yet; messages already sending finish. Answers the progress after cancelling. */
+  /**
+   * Stops what is not sent yet; messages already sending finish. Each stopped message gets its
+   * `message.failed`, published after the rows changed (see CancellationAnnouncer: a repeated
+   * cancel publishes what an earlier one left owed). Answers the progress after cancelling.
+   */
   async cancelBatch(sessionId: string, batchId: string): Promise<BatchProgress> {
     // Checked first: cancelling must never touch another session's batch.
     await this.progressView(sessionId, batchId, await this.database.batches.get(batchId), { limit: 1 });
-    return this.progressView(sessionId, batchId, await this.database.batches.cancel(batchId), {});
+    const progress = await this.database.batches.cancel(batchId);
+    await this.cancellations.announce(batchId);
+    return this.progressView(sessionId, batchId, progress, {});
   }
 
   private async progressView(
@@ -157,9 +174,19 @@ export class MessagesService {
   }
 
   /** A repeat of a key answers the first message; a row still pending gets its job again (the job id de-duplicates). */
-  private async repeat(message: MessageEntity, key: string | null): Promise<SendAccepted> {
+  private async repeat(message: MessageEntity, key: string | null): Promise<Accepted<SendAccepted>> {
+    if (message.batchId) throw keyTaken(key, `bulk send ${message.batchId}`);
     if (message.status === 'pending') await enqueueSend(this.queue, { sessionId: message.sessionId, messageId: message.id }, key, this.sendAdds);
-    return { id: message.id, status: message.status };
+    return { body: { id: message.id, status: message.status }, replayed: true };
+  }
+
+  /** A repeat of a bulk send's key answers its batch; a batch with rows still to send gets its job again (de-duplicated too). */
+  private async repeatBatch(first: MessageEntity, key: string | null): Promise<Accepted<BulkAccepted>> {
+    const progress = first.batchId ? await this.database.batches.get(first.batchId) : null;
+    if (!progress) throw keyTaken(key, `message ${first.id}`);
+    const { batch, pending } = progress;
+    if (batch.status === 'running' && pending > 0) await enqueueBulk(this.queue, { sessionId: batch.sessionId, batchId: batch.id });
+    return { body: { batchId: batch.id, total: batch.total }, replayed: true };
   }
 
   private async requireSession(sessionId: string): Promise<void> {
@@ -203,4 +230,17 @@ export class MessagesService {
 /** The database's NOT_FOUND on an insert: the session row the new rows refer to is gone. */
 function isNotFound(error: unknown): boolean {
   return error instanceof DatabaseError && error.code === ErrorCode.NotFound;
+}
+
+/** The database's CONFLICT on a batch insert with a key: another row holds the key. */
+function isConflict(error: unknown): boolean {
+  return error instanceof DatabaseError && error.code === ErrorCode.Conflict;
+}
+
+/** 409 for a key reused across routes: a single send and a bulk send never answer each other. */
+function keyTaken(key: string | null, holder: string): ServiceError {
+  return new ServiceError(ErrorCode.Conflict, `Idempotency-Key already names ${holder}; use another key for this request`, {
+    header: 'idempotency-key',
+    key,
+  });
 }

@@ -1,8 +1,7 @@
 import { Readable } from 'node:stream';
 import { ErrorCode, type MediaRecord, type MediaStreams } from '@plugboard/contracts';
-import { ServiceError } from '@plugboard/service-kit';
+import { ServiceError, nameBasedUuid } from '@plugboard/service-kit';
 import type { InboundMessage } from '../engine/engine.port';
-import { nameBasedUuid } from '../sessions/name-based-uuid';
 
 export interface InboundMediaTarget {
   /** The media id to store under: `inboundMediaId` of the message. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EVENT_ENVELOPE_VERSION, type EventType } from '@plugboard/contracts';
 import type { BusPort } from '@plugboard/messaging';
-import { nameBasedUuid } from './name-based-uuid';
+import { nameBasedUuid } from '@plugboard/service-kit';
 
 /**
  * Publishes one session event as an envelope on `wa.events.<id>.<type>` (JetStream on NATS).
