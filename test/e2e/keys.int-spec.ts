@@ -4,6 +4,15 @@ import { MASTER_KEY, type TestGateway, startTestGateway } from './keys-gateway';
 
 const ERROR_SHAPE = { error: { code: expect.any(String), message: expect.any(String) } };
 
+/** The parts of an OpenAPI operation the document tests read. */
+type OpenApiContent = Record<string, { schema?: Record<string, any> }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+interface OpenApiOperation {
+  parameters?: { name: string; in: string }[];
+  requestBody?: { content: OpenApiContent };
+  responses: Record<string, { content?: OpenApiContent; headers?: Record<string, unknown> }>;
+}
+const hasSchemas = (content: OpenApiContent | undefined) => content !== undefined && Object.keys(content).length > 0 && Object.values(content).every((c) => c.schema !== undefined);
+
 /** No error body may carry a stack trace or a source path. */
 function expectNoStack(text: string): void {
   expect(text).not.toMatch(/\bat .+\.(ts|js):\d+|node_modules|Error: /);
@@ -168,5 +177,58 @@ describe('gateway API keys, roles, scopes, audit and hardening (in-process gatew
     const ui = await gw.call('GET', '/api/docs');
     expect(ui.status).toBe(200);
     expect(ui.text).toContain('swagger');
+  });
+
+  it('documents the webhook, media and health routes with typed bodies and answers', async () => {
+    const { body: doc } = await gw.call('GET', '/api/docs-json');
+    const operation = (method: string, path: string) => doc.paths[path]?.[method.toLowerCase()] as OpenApiOperation | undefined;
+    const withBody = ['POST /api/sessions/{id}/webhooks', 'PUT /api/webhooks/{id}', 'POST /api/media'];
+    const documented = [
+      ...withBody,
+      'GET /api/sessions/{id}/webhooks',
+      'GET /api/webhooks/{id}',
+      'DELETE /api/webhooks/{id}',
+      'POST /api/webhooks/{id}/test',
+      'GET /api/webhooks/{id}/deliveries',
+      'POST /api/webhooks/{id}/deliveries/{deliveryId}/redeliver',
+      'GET /api/media',
+      'GET /api/media/{id}',
+      'DELETE /api/media/{id}',
+      'GET /api/infra/status',
+      'GET /health',
+    ];
+    // Every success answer but a 204 has a body schema; every route that reads a body documents it.
+    const problems = documented.flatMap((route) => {
+      const [method, path] = route.split(' ');
+      const op = operation(method, path);
+      if (!op) return [`${route}: missing`];
+      const successes = Object.entries(op.responses).filter(([status]) => /^2\d\d$/.test(status));
+      return [
+        ...(successes.length === 0 ? [`${route}: no success answer`] : []),
+        ...successes.filter(([status, response]) => status !== '204' && !hasSchemas(response.content)).map(([status]) => `${route}: ${status} without a schema`),
+        ...(withBody.includes(route) && !hasSchemas(op.requestBody?.content) ? [`${route}: request body without a schema`] : []),
+      ];
+    });
+    expect(problems).toEqual([]);
+
+    const json = (op: OpenApiOperation | undefined, status: string) => op?.responses[status]?.content?.['application/json']?.schema;
+    // The secret only in the create answer; custom header values never, only their names.
+    const created = json(operation('POST', '/api/sessions/{id}/webhooks'), '201');
+    expect(created).toMatchObject({ required: expect.arrayContaining(['secret']), properties: { headers: { type: 'array', items: { type: 'string' } } } });
+    expect(json(operation('GET', '/api/webhooks/{id}'), '200')?.properties).not.toHaveProperty('secret');
+    expect(operation('PUT', '/api/webhooks/{id}')?.requestBody?.content['application/json'].schema).toMatchObject({ additionalProperties: false });
+    expect(operation('GET', '/api/webhooks/{id}/deliveries')?.parameters?.map((p) => p.name)).toEqual(expect.arrayContaining(['status', 'limit', 'cursor']));
+
+    const binary = { type: 'string', format: 'binary' };
+    const upload = operation('POST', '/api/media');
+    expect(upload?.requestBody?.content['*/*'].schema).toEqual(binary);
+    expect(upload?.requestBody?.content['multipart/form-data'].schema).toMatchObject({ type: 'object', properties: { file: binary } });
+    expect(json(upload, '201')).toMatchObject({ required: ['id', 'size', 'sha256', 'mimeType'] });
+    const download = operation('GET', '/api/media/{id}');
+    expect(download?.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ in: 'path', name: 'id' }), expect.objectContaining({ in: 'header', name: 'Range' })]));
+    expect(download?.responses['200'].content?.['*/*'].schema).toEqual(binary);
+    expect(download?.responses['206'].headers).toHaveProperty('content-range');
+    expect(download?.responses['416']).toMatchObject({ headers: { 'content-range': expect.any(Object) }, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+    expect(json(operation('GET', '/health'), '503')).toEqual(json(operation('GET', '/health'), '200'));
   });
 });

@@ -1,36 +1,38 @@
-import { Controller, Delete, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ErrorCode, MediaIdSchema, type MediaRecord, MediaStreams, type ReplyOf, SessionIdSchema, MediaDirectionSchema } from '@plugboard/contracts';
+import { Controller, Delete, Get, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiHeader, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ErrorCode, MediaIdSchema, type MediaRecord, MediaStreams, MediaSubjects, type ReplyOf } from '@plugboard/contracts';
 import { APP_CONFIG, type AppConfig } from '@plugboard/config';
 import { BusPort } from '@plugboard/messaging';
 import { originalContentType, ServiceError } from '@plugboard/service-kit';
-import { Inject } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
-import { z } from 'zod';
 import { RequireRole } from '../auth/require-role.decorator';
 import { allowedSessionIds, assertSessionAllowed } from '../auth/session-scope';
+import { apiBinaryBody, apiBinaryResponse, apiErrorResponse } from '../openapi/api-content.decorators';
+import { apiQuery, apiResponse } from '../openapi/api-schema.decorators';
+import { openApiSchema } from '../openapi/zod-json-schema';
 import { contentDisposition } from './content-disposition';
+import { IdSchema, ListQuerySchema, type MediaUploaded, MediaUploadedSchema, UploadQuerySchema } from './media.schemas';
 import { multipartBoundary, readMultipartFile } from './multipart-file';
 import { parseRangeHeader } from './range-header';
 import { parseOrThrow } from './validation';
 
-const UploadQuerySchema = z.object({
-  sessionId: SessionIdSchema.optional(),
-  filename: z.string().min(1).max(255).optional(),
-  direction: MediaDirectionSchema.optional(),
-});
-const ListQuerySchema = z.object({
-  sessionId: SessionIdSchema.optional(),
-  cursor: z.string().min(1).max(200).optional(),
-  limit: z.coerce.number().int().min(1).max(500).optional(),
-});
-const IdSchema = z.object({ id: MediaIdSchema });
+/** The headers of a file answer, full or partial. */
+const FILE_HEADERS = {
+  'content-type': 'The type the file was stored with',
+  'content-length': 'Bytes in this answer',
+  'content-disposition': 'attachment, with the stored filename',
+  etag: 'The SHA-256 of the whole file, quoted',
+  'accept-ranges': 'bytes',
+};
+const MEDIA_ID_PARAM = ApiParam({ name: 'id', schema: openApiSchema(MediaIdSchema) });
 
 /**
  * Media over the public API. Bytes stream end to end (client → gateway → media-service →
  * storage and back) through MediaStreams; metadata goes over the bus. A key limited to some
  * sessions uploads and lists only under one of them (`sessionId`) and reaches only their files.
  */
+@ApiTags('media')
 @Controller('api/media')
 export class MediaController {
   constructor(
@@ -42,6 +44,9 @@ export class MediaController {
   /** Raw body with its Content-Type, or multipart/form-data with one file part. 201 with id, size, sha256, mimeType. */
   @Post()
   @RequireRole('operator')
+  @apiQuery(UploadQuerySchema)
+  @apiBinaryBody(['*/*', 'multipart/form-data'], 'The file: the raw bytes with their Content-Type, or a form with one file part')
+  @apiResponse(201, MediaUploadedSchema, 'Stored: the id to send it with, and its size and SHA-256 to check it arrived whole')
   async upload(@Req() request: FastifyRequest, @Query() query: unknown, @Res() reply: FastifyReply): Promise<void> {
     const meta = parseOrThrow(UploadQuerySchema, query);
     const body = request.body as Readable;
@@ -78,12 +83,15 @@ export class MediaController {
         reply.header('connection', 'close');
         throw error;
       });
-    await reply.status(201).send({ id: record.id, size: record.size, sha256: record.sha256, mimeType: record.mimeType });
+    const uploaded: MediaUploaded = { id: record.id, size: record.size, sha256: record.sha256, mimeType: record.mimeType };
+    await reply.status(201).send(uploaded);
   }
 
   /** Newest first; `nextCursor` fetches the next page. */
   @Get()
   @RequireRole('viewer')
+  @apiQuery(ListQuerySchema)
+  @apiResponse(200, MediaSubjects['media.list'].reply)
   list(@Req() request: FastifyRequest, @Query() query: unknown): Promise<ReplyOf<'media.list'>> {
     const filter = parseOrThrow(ListQuerySchema, query);
     assertSessionAllowed(request, filter.sessionId ?? null);
@@ -93,6 +101,11 @@ export class MediaController {
   /** The file, or one `Range` of it (206); 416 with `Content-Range: bytes *\/size` past its end. */
   @Get(':id')
   @RequireRole('viewer')
+  @MEDIA_ID_PARAM
+  @ApiHeader({ name: 'Range', required: false, description: 'One range: `bytes=start-end`, `bytes=start-` or `bytes=-suffixLength`; anything else gets the whole file' })
+  @apiBinaryResponse(200, '*/*', 'The whole file', FILE_HEADERS)
+  @apiBinaryResponse(206, '*/*', 'The requested range of the file', { ...FILE_HEADERS, 'content-range': '`bytes start-end/size`' })
+  @apiErrorResponse(416, 'RANGE_NOT_SATISFIABLE: the range starts past the end of the file', { 'content-range': '`bytes */size`' })
   async download(@Param() params: unknown, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     const { id } = parseOrThrow(IdSchema, params);
     const range = parseRangeHeader(request.headers.range);
@@ -119,6 +132,8 @@ export class MediaController {
 
   @Delete(':id')
   @RequireRole('operator')
+  @MEDIA_ID_PARAM
+  @apiResponse(200, MediaSubjects['media.delete'].reply)
   async delete(@Req() request: FastifyRequest, @Param() params: unknown): Promise<ReplyOf<'media.delete'>> {
     const { id } = parseOrThrow(IdSchema, params);
     await this.assertFileAllowed(request, id);

@@ -8,7 +8,7 @@ import { openApiSchema } from './zod-json-schema';
 
 /** `{ error: { code, message, details? } }`: the one error shape, `components.schemas.Error`. */
 const ErrorResponseSchema = z.object({ error: ErrorBodySchema }).describe('Every error of the API');
-const ERROR_REF = { $ref: '#/components/schemas/Error' };
+export const ERROR_REF = { $ref: '#/components/schemas/Error' };
 
 /** The headers of a rate-limited answer (RATE_LIMIT_ENABLED), `components.headers`. */
 const RATE_LIMIT_HEADER_DOCS = {
