@@ -73,11 +73,17 @@ describe('a key scoped to some sessions, beyond the session routes (in-process g
     expect(listed.status).toBe(200);
     expect(listed.body.items.map((item: { id: string }) => item.id)).toEqual([mineId]);
 
+    const image = (mediaId: string) => ({ to: '15551230001', type: 'image', mediaId });
     for (const id of [theirsId, unownedId]) {
       expect(await scoped('GET', `/api/media/${id}`)).toMatchObject(FORBIDDEN);
       expect(await scoped('DELETE', `/api/media/${id}`)).toMatchObject(FORBIDDEN);
+      // Nor sent through its own session, single or bulk.
+      expect(await scoped('POST', `/api/sessions/${a}/messages`, image(id))).toMatchObject(FORBIDDEN);
+      expect(await scoped('POST', `/api/sessions/${a}/messages/bulk`, { messages: [image(mineId), image(id)] })).toMatchObject(FORBIDDEN);
       expect((await admin('GET', `/api/media/${id}`)).status).toBe(200);
     }
+    expect(await scoped('POST', `/api/sessions/${a}/messages`, image(mineId))).toMatchObject({ status: 202, body: { status: 'pending' } });
+    expect((await admin('POST', `/api/sessions/${a}/messages`, image(theirsId))).status).toBe(202);
     expect((await scoped('GET', `/api/media/${mineId}`)).bytes.toString()).toBe(`file ?sessionId=${a}`);
     expect((await scoped('DELETE', `/api/media/${mineId}`)).status).toBe(200);
     expect((await scoped('GET', `/api/media/${randomUUID()}`)).status).toBe(404);

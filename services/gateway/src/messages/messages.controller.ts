@@ -1,9 +1,10 @@
-import { applyDecorators, Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { BulkSendRequestSchema, type MessageView, MessageViewSchema, SendMessageRequestSchema } from '@plugboard/contracts';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { RequireRole } from '../auth/require-role.decorator';
+import { allowedSessionIds } from '../auth/session-scope';
 import { apiBody, apiQuery, apiResponse } from '../openapi/api-schema.decorators';
 import { openApiSchema } from '../openapi/zod-json-schema';
 import { zodParam, zodQuery } from '../validation/zod-pipe';
@@ -42,9 +43,10 @@ export class MessagesController {
     @Param('id', zodParam(SessionParamSchema)) sessionId: string,
     @Headers('idempotency-key') key: string | undefined,
     @Body() body: unknown,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SendAccepted> {
-    return answer(reply, await this.messages.send(sessionId, body, parseIdempotencyKey(key)));
+    return answer(reply, await this.messages.send(sessionId, body, parseIdempotencyKey(key), allowedSessionIds(request)));
   }
 
   /** Newest first; filters chatId, direction, type, status, from (inclusive), to (exclusive); `nextCursor` pages on. */
@@ -68,9 +70,10 @@ export class MessagesController {
     @Param('id', zodParam(SessionParamSchema)) sessionId: string,
     @Headers('idempotency-key') key: string | undefined,
     @Body() body: unknown,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<BulkAccepted> {
-    return answer(reply, await this.messages.sendBulk(sessionId, body, parseIdempotencyKey(key)));
+    return answer(reply, await this.messages.sendBulk(sessionId, body, parseIdempotencyKey(key), allowedSessionIds(request)));
   }
 
   /** The message with its status timeline. */

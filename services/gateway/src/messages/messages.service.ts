@@ -5,6 +5,7 @@ import { Database, DatabaseError, type MessageBatchProgress, type MessageEntity,
 import { QueuePort } from '@plugboard/messaging';
 import { ServiceError } from '@plugboard/service-kit';
 import { SessionStatusCache } from '../sessions/session-status-cache';
+import type { SessionScope } from '../auth/session-scope';
 import { parseInput } from '../validation/zod-pipe';
 import { type Accepted, IdempotencyKeys } from './idempotency-keys';
 import { BatchedJobAdds } from './batched-job-adds';
@@ -48,12 +49,12 @@ export class MessagesService {
    * key already names — looked up before the readiness check, so a retry whose first answer
    * was lost gets that answer even while the session reconnects.
    */
-  async send(sessionId: string, body: unknown, key: string | null): Promise<Accepted<SendAccepted>> {
+  async send(sessionId: string, body: unknown, key: string | null, scope: SessionScope): Promise<Accepted<SendAccepted>> {
     const message = parseInput(SendMessageRequestSchema, body ?? {}, 'message');
     const earlier = key === null ? null : await this.keys.live(sessionId, key);
     if (earlier) return this.repeat(earlier, key);
     const session = await this.readiness.require(sessionId);
-    const { mediaId, uploaded } = await this.media.resolve(sessionId, message);
+    const { mediaId, uploaded } = await this.media.resolve(sessionId, message, scope);
     let inserted;
     try {
       inserted = await this.database.messages.insertPending({ sessionId, ...outgoingRow(message, session, mediaId), idempotencyKey: key });
@@ -75,7 +76,7 @@ export class MessagesService {
    * `i × delayMs` after the first, then one job for the whole batch. An idempotency key
    * already naming a batch answers that batch, as for a single send.
    */
-  async sendBulk(sessionId: string, body: unknown, key: string | null): Promise<Accepted<BulkAccepted>> {
+  async sendBulk(sessionId: string, body: unknown, key: string | null, scope: SessionScope): Promise<Accepted<BulkAccepted>> {
     const max = this.config.BULK_MAX_MESSAGES;
     const count = (body as { messages?: unknown } | null)?.messages;
     if (Array.isArray(count) && count.length > max) {
@@ -87,7 +88,7 @@ export class MessagesService {
     const earlier = key === null ? null : await this.keys.live(sessionId, key);
     if (earlier) return this.repeatBatch(earlier, key);
     const session = await this.readiness.require(sessionId);
-    const files = await this.resolveAll(sessionId, request.messages);
+    const files = await this.resolveAll(sessionId, request.messages, scope);
     let created;
     try {
       created = await this.database.batches.createWithMessages(
@@ -194,7 +195,7 @@ export class MessagesService {
   }
 
   /** The media id of each message of a bulk send; one URL is fetched once however often it appears. */
-  private async resolveAll(sessionId: string, messages: SendMessageRequest[]): Promise<{ ids: (string | null)[]; uploaded: string[] }> {
+  private async resolveAll(sessionId: string, messages: SendMessageRequest[], scope: SessionScope): Promise<{ ids: (string | null)[]; uploaded: string[] }> {
     const byFile = new Map<string, Promise<string | null>>();
     const uploaded: string[] = [];
     const ids: (string | null)[] = new Array<string | null>(messages.length).fill(null);
@@ -207,7 +208,7 @@ export class MessagesService {
         if (file === undefined) continue;
         let pending = byFile.get(file);
         if (!pending) {
-          pending = this.media.resolve(sessionId, message).then((resolved) => {
+          pending = this.media.resolve(sessionId, message, scope).then((resolved) => {
             if (resolved.uploaded && resolved.mediaId) uploaded.push(resolved.mediaId);
             return resolved.mediaId;
           });

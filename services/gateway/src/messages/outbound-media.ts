@@ -5,6 +5,7 @@ import { BusPort } from '@plugboard/messaging';
 import { MediaStreamsSwitch, ServiceError, ServiceLogger } from '@plugboard/service-kit';
 import type { Readable } from 'node:stream';
 import { request } from 'undici';
+import { type SessionScope, assertInScope } from '../auth/session-scope';
 import { assertPublicUrl, createPinnedDispatcher, parseAllowedHosts } from '../ssrf';
 
 /** How long fetching a `mediaUrl` may take, connection and body together. */
@@ -18,7 +19,7 @@ export interface ResolvedMedia {
 
 /**
  * Turns a send request's file into a media id before anything is written: a `mediaId` must
- * exist (404 MEDIA_NOT_FOUND); a `mediaUrl` is fetched through the SSRF guard (pinned to the
+ * exist (404 MEDIA_NOT_FOUND) and be readable with the caller's key (403 otherwise); a `mediaUrl` is fetched through the SSRF guard (pinned to the
  * vetted address, no redirects) and streamed into the media-service, which caps it at
  * MEDIA_MAX_BYTES (a declared larger Content-Length is refused before reading).
  */
@@ -35,9 +36,10 @@ export class OutboundMedia {
     this.allowedHosts = parseAllowedHosts(config.SSRF_ALLOWED_HOSTS);
   }
 
-  async resolve(sessionId: string, message: SendMessageRequest): Promise<ResolvedMedia> {
+  /** `scope`: the sessions of the caller's key, whose files alone it may send. */
+  async resolve(sessionId: string, message: SendMessageRequest, scope: SessionScope): Promise<ResolvedMedia> {
     if (message.mediaId !== undefined) {
-      await this.requireExisting(message.mediaId);
+      await this.requireUsable(message.mediaId, scope);
       return { mediaId: message.mediaId, uploaded: false };
     }
     if (message.mediaUrl !== undefined) return { mediaId: await this.fetchInto(sessionId, message), uploaded: true };
@@ -51,9 +53,11 @@ export class OutboundMedia {
     });
   }
 
-  private async requireExisting(id: string): Promise<void> {
+  /** The file exists and the key may read it: a key limited to some sessions sends none of another's. */
+  private async requireUsable(id: string, scope: SessionScope): Promise<void> {
     try {
-      await this.bus.request('media.get', { id });
+      const record = await this.bus.request('media.get', { id });
+      assertInScope(scope, record.sessionId);
     } catch (error) {
       if ((error as { code?: unknown }).code === ErrorCode.NotFound) {
         throw new ServiceError(ErrorCode.MediaNotFound, `media ${id} not found`, { mediaId: id });
