@@ -40,6 +40,14 @@ describe('gateway: the cache Redis stops and restarts under load', () => {
     const s = stack;
     const { status, body: session } = await call(s, 'POST', '/api/sessions', { name: 'redis-restart' });
     expect(status).toBe(201);
+    // A session no load touches: its detail reads show when the cache answers and when the worker does.
+    const { body: quiet } = await call(s, 'POST', '/api/sessions', { name: 'redis-restart-quiet', start: false });
+    const bus = vi.spyOn(s.bus, 'request');
+    const quietLoadsAfter = async (reads: number) => {
+      const before = bus.mock.calls.filter(([subject, payload]) => subject === 'sessions.get' && (payload as { id: string }).id === quiet.id).length;
+      for (let i = 0; i < reads; i++) expect((await call(s, 'GET', `/api/sessions/${quiet.id}`)).body).toMatchObject({ id: quiet.id });
+      return bus.mock.calls.filter(([subject, payload]) => subject === 'sessions.get' && (payload as { id: string }).id === quiet.id).length - before;
+    };
     await waitFor('the cache up', async () => (await cacheStatus(s)) === 'up', { timeoutMs: 10_000 });
 
     const failures: string[] = [];
@@ -63,10 +71,13 @@ describe('gateway: the cache Redis stops and restarts under load', () => {
     await waitFor('the cache degraded', async () => (await cacheStatus(s)) === 'degraded', { timeoutMs: 20_000, intervalMs: 200 });
     const whileDown = answered;
     await waitFor('load while Redis is down', () => answered >= whileDown + 200, { timeoutMs: 20_000 });
+    // Every read falls through to the worker: nothing can be stored.
+    expect(await quietLoadsAfter(3)).toBe(3);
 
     // Same port, fresh dir: a restarted Redis that lost its data, the worst case for a cache.
     redis = await startRedisServer({ port: redis.port });
     await waitFor('the cache up again', async () => (await cacheStatus(s)) === 'up', { timeoutMs: 30_000, intervalMs: 200 });
+    expect(await quietLoadsAfter(3)).toBe(1);
     const afterUp = answered;
     await waitFor('load after the restart', () => answered >= afterUp + 200, { timeoutMs: 20_000 });
     loading = false;

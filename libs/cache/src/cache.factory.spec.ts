@@ -18,6 +18,7 @@ const base: CacheConfig = {
   REDIS_PASSWORD: undefined,
   REDIS_TLS: false,
   REDIS_CACHE_DB: 1,
+  QUEUE_PREFIX: 'plugboard',
 };
 
 describe('createCache', () => {

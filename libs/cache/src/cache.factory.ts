@@ -8,7 +8,7 @@ import { RedisCacheAdapter } from './redis-cache.adapter';
 /** The config variables the cache socket reads; the validated `AppConfig` fits as it is. */
 export type CacheConfig = Pick<
   AppConfig,
-  'REDIS_ENABLED' | 'REDIS_HOST' | 'REDIS_PORT' | 'REDIS_USERNAME' | 'REDIS_PASSWORD' | 'REDIS_TLS' | 'REDIS_CACHE_DB'
+  'REDIS_ENABLED' | 'REDIS_HOST' | 'REDIS_PORT' | 'REDIS_USERNAME' | 'REDIS_PASSWORD' | 'REDIS_TLS' | 'REDIS_CACHE_DB' | 'QUEUE_PREFIX'
 >;
 
 /** Picks the cache plug from `REDIS_ENABLED`; anything but a boolean throws, never a silent default. */
@@ -19,6 +19,8 @@ export function createCache(config: CacheConfig, logger?: CacheLogger): CachePor
     case true:
       return new RedisCacheAdapter({
         connection: redisConnection(config, config.REDIS_CACHE_DB),
+        // Under the installation's prefix, like the queues: installations sharing a Redis must not share `sessions:list`.
+        namespace: `${config.QUEUE_PREFIX}:cache:`,
         logger,
       });
     default:

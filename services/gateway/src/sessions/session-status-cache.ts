@@ -1,9 +1,7 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@plugboard/config';
 import { CacheKeys, CachePort, ReadThroughCache } from '@plugboard/cache';
-import { SessionStatusEventSchema, type SessionStatusValue, eventSubject } from '@plugboard/contracts';
-import { BusPort, type BusSubscription } from '@plugboard/messaging';
-import { ServiceLogger } from '@plugboard/service-kit';
+import type { SessionStatusValue } from '@plugboard/contracts';
 
 /** What `GET /api/sessions/:id/status` answers. */
 export interface SessionStatusBody {
@@ -13,38 +11,18 @@ export interface SessionStatusBody {
 
 /**
  * Session status through the cache: read-through from the session-worker, and kept fresh by
- * the `session.status` events, so a status read rarely crosses the bus.
+ * the `session.status` events (see `SessionCacheEvents`), so a status read rarely crosses the bus.
  */
 @Injectable()
-export class SessionStatusCache implements OnApplicationBootstrap, OnModuleDestroy {
-  private subscription: BusSubscription | undefined;
+export class SessionStatusCache {
   private readonly ttlSeconds: number;
 
   constructor(
     private readonly cache: CachePort,
     private readonly readThrough: ReadThroughCache,
-    private readonly bus: BusPort,
-    private readonly logger: ServiceLogger,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.ttlSeconds = config.CACHE_TTL_SESSION_STATUS_S;
-  }
-
-  async onApplicationBootstrap(): Promise<void> {
-    await this.bus.connect();
-    this.subscription = await this.bus.subscribeEvents({ filter: eventSubject('*', 'session.status') }, async (event) => {
-      const parsed = SessionStatusEventSchema.safeParse(event.data);
-      if (!parsed.success) return;
-      const key = CacheKeys.sessionStatus(event.sessionId);
-      // A stop precedes every delete: dropping (not setting) then keeps a deleted session from lingering as "stopped".
-      if (parsed.data.status === 'stopped') return this.cache.delete(key);
-      const body: SessionStatusBody = { id: event.sessionId, status: parsed.data.status };
-      await this.cache.set(key, body, this.ttlSeconds);
-    });
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.subscription?.unsubscribe().catch((error) => this.logger.warn(`status cache unsubscribe: ${String(error)}`));
   }
 
   /** The cached status, or `load()`'s, remembered for CACHE_TTL_SESSION_STATUS_S. */
@@ -59,8 +37,11 @@ export class SessionStatusCache implements OnApplicationBootstrap, OnModuleDestr
     return this.cache.get<SessionStatusBody>(CacheKeys.sessionStatus(sessionId));
   }
 
-  /** Forgets everything cached about a session (stop, logout, delete). */
-  async forget(sessionId: string): Promise<void> {
-    await this.cache.deleteByPrefix(CacheKeys.sessionPrefix(sessionId));
+  /** Records the status a `session.status` event announced. */
+  async changed(sessionId: string, status: SessionStatusValue): Promise<void> {
+    const key = CacheKeys.sessionStatus(sessionId);
+    // A stop precedes every delete: dropping (not setting) then keeps a deleted session from lingering as "stopped".
+    if (status === 'stopped') return this.readThrough.invalidate(key);
+    await this.readThrough.put(key, { id: sessionId, status } satisfies SessionStatusBody, this.ttlSeconds);
   }
 }

@@ -1,23 +1,7 @@
 import type { SessionView } from '@plugboard/contracts';
 import { MemoryBusAdapter } from '@plugboard/messaging';
+import { sessionView as view } from './__tests__/session-view';
 import { SessionsClient } from './sessions.client';
-
-const view = (overrides: Partial<SessionView>): SessionView => ({
-  id: 's1',
-  name: 'one',
-  engine: 'simulator',
-  status: 'ready',
-  desiredState: 'running',
-  phone: null,
-  pushName: null,
-  lastError: null,
-  connectedAt: null,
-  owner: null,
-  config: {},
-  createdAt: new Date(0).toISOString(),
-  updatedAt: new Date(0).toISOString(),
-  ...overrides,
-});
 
 async function setup(row: SessionView) {
   const bus = new MemoryBusAdapter({ requestTimeoutMs: 1_000 });

@@ -12,16 +12,21 @@ import { toBuffer } from 'qrcode';
 import { AuditService } from '../audit/audit.service';
 import { RequireRole } from '../auth/require-role.decorator';
 import { allowedSessionIds, assertAllSessionsAllowed } from '../auth/session-scope';
+import { SessionReadCache } from './session-read-cache';
 import { parseInput } from './session-request';
 import { type SessionStatusBody, SessionStatusCache } from './session-status-cache';
 import { SessionsClient } from './sessions.client';
 
-/** WhatsApp sessions: create, list, start/stop/logout, status, QR, and the simulator's controls. */
+/**
+ * WhatsApp sessions: create, list, start/stop/logout, status, QR, and the simulator's controls.
+ * Reads go through the caches; a change made here drops what it touched, so the caller reads its own write.
+ */
 @Controller('api/sessions')
 export class SessionsController {
   constructor(
     private readonly client: SessionsClient,
     private readonly statusCache: SessionStatusCache,
+    private readonly readCache: SessionReadCache,
     private readonly audit: AuditService,
   ) {}
 
@@ -31,15 +36,16 @@ export class SessionsController {
   async create(@Req() request: FastifyRequest, @Body() body: unknown): Promise<SessionView> {
     assertAllSessionsAllowed(request, 'create sessions');
     const view = await this.client.request('sessions.create', parseInput(CreateSessionRequestSchema, body ?? {}, 'session'));
+    await this.readCache.listChanged();
     await this.audit.record(request, 'session.created', view.id, { name: view.name, engine: view.engine });
     return view;
   }
 
   @Get()
   @RequireRole('viewer')
-  /** Only the sessions the key is scoped to, when it is. */
+  /** Only the sessions the key is scoped to, when it is; the cached list holds all of them. */
   async list(@Req() request: FastifyRequest): Promise<ReplyOf<'sessions.list'>> {
-    const { sessions } = await this.client.request('sessions.list', {});
+    const { sessions } = await this.readCache.list(() => this.client.request('sessions.list', {}));
     const allowed = allowedSessionIds(request);
     return { sessions: allowed ? sessions.filter((s) => allowed.includes(s.id)) : sessions };
   }
@@ -47,15 +53,16 @@ export class SessionsController {
   @Get(':id')
   @RequireRole('viewer')
   get(@Param('id') id: string): Promise<SessionView> {
-    return this.client.request('sessions.get', { id: sessionId(id) });
+    const valid = sessionId(id);
+    return this.readCache.info(valid, () => this.client.request('sessions.get', { id: valid }));
   }
 
   /** Stops the session on its worker, then deletes it with its messages. */
   @Delete(':id')
   @RequireRole('operator')
   async delete(@Req() request: FastifyRequest, @Param('id') id: string): Promise<ReplyOf<'sessions.delete'>> {
-    const reply = await this.client.request('sessions.delete', { id: sessionId(id) });
-    await this.statusCache.forget(id);
+    const valid = sessionId(id);
+    const reply = await this.forgetAfter(valid, this.client.request('sessions.delete', { id: valid }));
     await this.audit.record(request, 'session.deleted', id);
     return reply;
   }
@@ -64,24 +71,25 @@ export class SessionsController {
   @HttpCode(200)
   @RequireRole('operator')
   start(@Param('id') id: string): Promise<SessionView> {
-    return this.client.request('sessions.start', { id: sessionId(id) });
+    const valid = sessionId(id);
+    return this.forgetAfter(valid, this.client.request('sessions.start', { id: valid }));
   }
 
   @Post(':id/stop')
   @HttpCode(200)
   @RequireRole('operator')
   stop(@Param('id') id: string): Promise<SessionView> {
-    return this.client.request('sessions.stop', { id: sessionId(id) });
+    const valid = sessionId(id);
+    return this.forgetAfter(valid, this.client.request('sessions.stop', { id: valid }));
   }
 
   /** Logs out from WhatsApp (the next start needs a new QR scan) and stops the session. */
   @Post(':id/logout')
   @HttpCode(200)
   @RequireRole('operator')
-  async logout(@Param('id') id: string): Promise<SessionView> {
-    const view = await this.client.command(sessionId(id), 'wa.session.logout', {});
-    await this.statusCache.forget(id);
-    return view;
+  logout(@Param('id') id: string): Promise<SessionView> {
+    const valid = sessionId(id);
+    return this.forgetAfter(valid, this.client.command(valid, 'wa.session.logout', {}));
   }
 
   /** Served from the cache, which `session.status` events keep current. */
@@ -103,7 +111,9 @@ export class SessionsController {
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SessionQr | Buffer> {
-    const qr = await this.client.command(sessionId(id), 'wa.session.qr', {});
+    const valid = sessionId(id);
+    // Replaced by each `session.qr` event, dropped on a status change, never kept past its `expiresAt`.
+    const qr = await this.readCache.qr(valid, () => this.client.command(valid, 'wa.session.qr', {}));
     if (!accept?.includes('image/png')) return qr;
     void reply.header('content-type', 'image/png').header('x-qr-expires-at', qr.expiresAt);
     return toBuffer(qr.qr, { type: 'png', errorCorrectionLevel: 'M', margin: 2, scale: 6 });
@@ -126,6 +136,15 @@ export class SessionsController {
     const valid = sessionId(id);
     const request = parseInput(SimulatorInboundRequestSchema, { ...(isObject(body) ? body : {}), sessionId: valid }, 'inbound message');
     return this.client.command(valid, 'wa.session.simulator.inbound', request);
+  }
+
+  /** `change`'s outcome, once everything cached about the session is dropped; also on failure, as a timed-out change may still have happened. */
+  private async forgetAfter<T>(id: string, change: Promise<T>): Promise<T> {
+    try {
+      return await change;
+    } finally {
+      await this.readCache.forget(id);
+    }
   }
 }
 

@@ -1,15 +1,17 @@
 import { Module, type NestModule } from '@nestjs/common';
 import { CacheModule } from '@plugboard/cache';
+import { SessionCacheEvents } from './session-cache-events';
+import { SessionReadCache } from './session-read-cache';
 import { SessionStatusCache } from './session-status-cache';
 import { SessionStatusFastPath } from './session-status.fast-path';
 import { SessionsClient } from './sessions.client';
 import { SessionsController } from './sessions.controller';
 
-/** The session routes of the public API, with the cache socket they read status through. */
+/** The session routes of the public API, with the cache socket they read through. */
 @Module({
   imports: [CacheModule.forRootAsync()],
   controllers: [SessionsController],
-  providers: [SessionsClient, SessionStatusCache, SessionStatusFastPath],
+  providers: [SessionsClient, SessionStatusCache, SessionReadCache, SessionCacheEvents, SessionStatusFastPath],
   exports: [SessionsClient, SessionStatusCache],
 })
 export class SessionsModule implements NestModule {

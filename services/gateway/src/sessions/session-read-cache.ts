@@ -1,0 +1,71 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@plugboard/config';
+import { CacheKeys, type CacheTtls, ReadThroughCache, cacheTtls } from '@plugboard/cache';
+import type { ReplyOf, SessionQr, SessionView } from '@plugboard/contracts';
+
+export type SessionList = ReplyOf<'sessions.list'>;
+
+/**
+ * A session's details, its QR code and the list of all sessions through the cache, each
+ * read-through from the session-worker with its own TTL. `SessionCacheEvents` drops or
+ * replaces entries as `session.*` events arrive, and the routes that change a session drop
+ * them at once, so a change is seen by the next read rather than after the TTL.
+ */
+@Injectable()
+export class SessionReadCache {
+  private readonly ttls: CacheTtls;
+
+  constructor(
+    private readonly readThrough: ReadThroughCache,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.ttls = cacheTtls(config);
+  }
+
+  /** `GET /api/sessions/:id`, kept for CACHE_TTL_SESSION_INFO_S. */
+  info(sessionId: string, load: () => Promise<SessionView>): Promise<SessionView> {
+    return this.readThrough.getOrLoad(CacheKeys.sessionInfo(sessionId), this.ttls.sessionInfo, load);
+  }
+
+  /** The current QR code, kept for CACHE_TTL_QR_S but never past its own expiry. */
+  qr(sessionId: string, load: () => Promise<SessionQr>): Promise<SessionQr> {
+    return this.readThrough.getOrLoad(CacheKeys.sessionQr(sessionId), (qr) => this.qrTtl(qr), load);
+  }
+
+  /** Every session, unfiltered (each request filters by its key's scope), kept for CACHE_TTL_SESSIONS_LIST_S. */
+  list(load: () => Promise<SessionList>): Promise<SessionList> {
+    return this.readThrough.getOrLoad(CacheKeys.sessionsList(), this.ttls.sessionsList, load);
+  }
+
+  /** A `session.qr` event: the new code replaces the old one. */
+  async qrShown(sessionId: string, qr: SessionQr): Promise<void> {
+    const key = CacheKeys.sessionQr(sessionId);
+    const ttl = this.qrTtl(qr);
+    await (ttl > 0 ? this.readThrough.put(key, qr, ttl) : this.readThrough.invalidate(key));
+  }
+
+  /** The session changed (status, pairing, desired state): its details, QR and the list are dropped; status is left to its own cache. */
+  async changed(sessionId: string): Promise<void> {
+    await Promise.all([
+      this.readThrough.invalidate(CacheKeys.sessionInfo(sessionId)),
+      this.readThrough.invalidate(CacheKeys.sessionQr(sessionId)),
+      this.readThrough.invalidate(CacheKeys.sessionsList()),
+    ]);
+  }
+
+  /** A session was created: only the list knows of it. */
+  listChanged(): Promise<void> {
+    return this.readThrough.invalidate(CacheKeys.sessionsList());
+  }
+
+  /** Everything cached about a session, status included, and the list: after a stop, start, logout or delete here. */
+  async forget(sessionId: string): Promise<void> {
+    await Promise.all([this.readThrough.invalidatePrefix(CacheKeys.sessionPrefix(sessionId)), this.listChanged()]);
+  }
+
+  /** Seconds until the code expires, capped by the setting; 0 or less once it has. */
+  private qrTtl(qr: SessionQr): number {
+    const secondsLeft = (Date.parse(qr.expiresAt) - Date.now()) / 1_000;
+    return Number.isNaN(secondsLeft) ? 0 : Math.min(this.ttls.qr, secondsLeft);
+  }
+}

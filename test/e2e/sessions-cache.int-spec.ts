@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { CacheKeys, CachePort } from '@plugboard/cache';
+import { EVENT_ENVELOPE_VERSION, type RequestSubject } from '@plugboard/contracts';
+import { backendReachable, deleteRedisKeys, testBackends, uniqueName, waitFor } from '@plugboard/testing';
+import { type EmbeddedStack as Stack, call, startEmbeddedStack } from './support/embedded-stack';
+
+/** The cache plug of a run: its settings, and (Redis) a way to read an entry straight from the server. */
+interface CachePlug {
+  env: Record<string, string>;
+  /** The raw stored entry, to show it sits in Redis and not in the process. */
+  rawEntry?: (key: string) => Promise<string | null>;
+  close(): Promise<void>;
+}
+
+/**
+ * Session details, QR and list read through the gateway's cache with the simulator behind it:
+ * how many requests reach the session-worker over the bus, and what the next read sees after
+ * an event or a change made through the gateway.
+ */
+function sessionCacheSuite(label: string, plug: () => Promise<CachePlug | undefined>): void {
+  describe(label, () => {
+    let cachePlug: CachePlug | undefined;
+    let stack: Stack | undefined;
+
+    beforeAll(async () => {
+      cachePlug = await plug();
+      if (!cachePlug) return;
+      // No rotation during a test: the QR changes only when the test publishes a `session.qr` event.
+      stack = await startEmbeddedStack({ ...cachePlug.env, SIMULATOR_QR_ROTATE_MS: '120000', RATE_LIMIT_ENABLED: 'false' });
+      vi.spyOn(stack.bus, 'request');
+    }, 60_000);
+
+    afterAll(async () => {
+      await stack?.close();
+      await cachePlug?.close();
+    });
+
+    /** Bus requests on `subject` so far (the gateway's reads, and the worker's own). */
+    const requests = (subject: RequestSubject) => vi.mocked(stack!.bus.request).mock.calls.filter(([s]) => s === subject).length;
+    const get = async (path: string) => call(stack!, 'GET', path);
+    const statusOf = async (id: string) => (await get(`/api/sessions/${id}/status`)).body?.status as string | undefined;
+
+    async function sessionAwaitingScan(name: string): Promise<string> {
+      const created = await call(stack!, 'POST', '/api/sessions', { name });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      await waitFor('qr_ready', async () => (await statusOf(created.body.id)) === 'qr_ready', { timeoutMs: 20_000 });
+      return created.body.id as string;
+    }
+
+    it('serves the second read of details and list from the cache, and the QR from its event', async ({ skip }) => {
+      if (!stack) return skip();
+      const id = await sessionAwaitingScan('cached-reads');
+      const before = { get: requests('sessions.get'), list: requests('sessions.list'), qr: requests('wa.session.qr') };
+
+      const [info1, info2] = [await get(`/api/sessions/${id}`), await get(`/api/sessions/${id}`)];
+      const [list1, list2] = [await get('/api/sessions'), await get('/api/sessions')];
+      const [qr1, qr2] = [await get(`/api/sessions/${id}/qr`), await get(`/api/sessions/${id}/qr`)];
+
+      expect([info1.status, list1.status, qr1.status]).toEqual([200, 200, 200]);
+      expect(info2.body).toEqual(info1.body);
+      expect(list2.body).toEqual(list1.body);
+      expect(qr2.body).toEqual(qr1.body);
+      expect(info1.body).toMatchObject({ id, status: 'qr_ready' });
+      expect(list1.body.sessions.map((s: { id: string }) => s.id)).toContain(id);
+      expect({ get: requests('sessions.get'), list: requests('sessions.list'), qr: requests('wa.session.qr') }).toEqual({
+        get: before.get + 1,
+        list: before.list + 1,
+        // The worker's `session.qr` event stored the code before the first read asked for it.
+        qr: before.qr,
+      });
+      if (cachePlug?.rawEntry) expect(await cachePlug.rawEntry(`session:${id}:info`)).toContain('"qr_ready"');
+
+      // Without the event's entry, the first QR read asks the worker and the next one does not.
+      await stack.handles[0].app.get(CachePort, { strict: false }).delete(CacheKeys.sessionQr(id));
+      const [qr3, qr4] = [await get(`/api/sessions/${id}/qr`), await get(`/api/sessions/${id}/qr`)];
+      expect(qr3.body).toEqual(qr1.body);
+      expect(qr4.body).toEqual(qr1.body);
+      expect(requests('wa.session.qr')).toBe(before.qr + 1);
+    });
+
+    it('shows the code of a session.qr event at once, and after pairing drops QR, details and list', async ({ skip }) => {
+      if (!stack) return skip();
+      const id = await sessionAwaitingScan('event-driven');
+      expect((await get(`/api/sessions/${id}/qr`)).status).toBe(200);
+      expect((await get(`/api/sessions/${id}`)).body.status).toBe('qr_ready');
+      expect((await get('/api/sessions')).body.sessions.find((s: { id: string }) => s.id === id).status).toBe('qr_ready');
+      const qrRequests = requests('wa.session.qr');
+
+      // What a worker publishes when WhatsApp rotates the code.
+      const rotated = { qr: `rotated-${id}`, expiresAt: new Date(Date.now() + 60_000).toISOString() };
+      await stack.bus.publishEvent({ id: randomUUID(), type: 'session.qr', version: EVENT_ENVELOPE_VERSION, sessionId: id, occurredAt: new Date().toISOString(), data: rotated });
+      await waitFor('the rotated code', async () => (await get(`/api/sessions/${id}/qr`)).body?.qr === rotated.qr);
+      expect(requests('wa.session.qr')).toBe(qrRequests);
+
+      expect((await call(stack, 'POST', `/api/sessions/${id}/simulator/pair`)).status).toBe(200);
+      // The status is set by the same event handler that drops the other entries, after dropping them.
+      await waitFor('ready', async () => (await statusOf(id)) === 'ready', { timeoutMs: 20_000 });
+      const qrAfter = await get(`/api/sessions/${id}/qr`);
+      expect(qrAfter.status).toBe(409);
+      expect(qrAfter.body.error).toMatchObject({ code: 'CONFLICT', details: { status: 'ready' } });
+      expect((await get(`/api/sessions/${id}`)).body).toMatchObject({ status: 'ready', phone: expect.any(String) });
+      expect((await get('/api/sessions')).body.sessions.find((s: { id: string }) => s.id === id).status).toBe('ready');
+    });
+
+    it('lets the caller read its own create, stop, start and delete at once', async ({ skip }) => {
+      if (!stack) return skip();
+      const id = await sessionAwaitingScan('own-writes');
+      const listed = async () => ((await get('/api/sessions')).body.sessions as { id: string; desiredState: string }[]).find((s) => s.id === id);
+      expect((await get(`/api/sessions/${id}`)).body.desiredState).toBe('running');
+      expect(await listed()).toMatchObject({ desiredState: 'running' });
+
+      expect((await call(stack, 'POST', `/api/sessions/${id}/stop`)).status).toBe(200);
+      expect((await get(`/api/sessions/${id}`)).body).toMatchObject({ status: 'stopped', desiredState: 'stopped' });
+      expect(await listed()).toMatchObject({ status: 'stopped', desiredState: 'stopped' });
+      expect(await statusOf(id)).toBe('stopped');
+
+      expect((await call(stack, 'POST', `/api/sessions/${id}/start`)).status).toBe(200);
+      expect((await get(`/api/sessions/${id}`)).body.desiredState).toBe('running');
+      expect(await listed()).toMatchObject({ desiredState: 'running' });
+
+      const other = await call(stack, 'POST', '/api/sessions', { name: 'own-writes-2', start: false });
+      expect(other.status).toBe(201);
+      expect(((await get('/api/sessions')).body.sessions as { id: string }[]).map((s) => s.id)).toContain(other.body.id);
+
+      expect((await call(stack, 'DELETE', `/api/sessions/${id}`)).status).toBe(200);
+      expect((await get(`/api/sessions/${id}`)).status).toBe(404);
+      expect((await get(`/api/sessions/${id}/status`)).status).toBe(404);
+      expect(await listed()).toBeUndefined();
+    });
+  });
+}
+
+sessionCacheSuite('session read caches: memory plug', async () => ({ env: { REDIS_ENABLED: 'false' }, close: async () => undefined }));
+
+sessionCacheSuite('session read caches: Redis plug', async () => {
+  if (!(await backendReachable('Redis', testBackends.redisUrl))) return undefined;
+  const { hostname, port } = new URL(testBackends.redisUrl);
+  const prefix = uniqueName('pbcache').replace(/-/g, '_');
+  const cacheDb = new URL(testBackends.redisUrl);
+  cacheDb.pathname = '/1';
+  const raw = new Redis(cacheDb.toString(), { lazyConnect: true, maxRetriesPerRequest: 1 });
+  return {
+    // The cache's keys sit under QUEUE_PREFIX, so this run shares the server with no one.
+    env: { REDIS_ENABLED: 'true', REDIS_HOST: hostname, REDIS_PORT: port || '6379', REDIS_CACHE_DB: '1', QUEUE_PREFIX: prefix },
+    rawEntry: (key) => raw.get(`${prefix}:cache:${key}`),
+    close: async () => {
+      raw.disconnect();
+      await deleteRedisKeys(`${prefix}:*`, cacheDb.toString());
+    },
+  };
+});
