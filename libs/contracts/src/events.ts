@@ -11,6 +11,7 @@ export const EVENT_TYPES = [
   'message.ack',
   'message.failed',
   'message.revoked',
+  'message.reacted',
   'media.stored',
 ] as const;
 export const EventTypeSchema = z.enum(EVENT_TYPES);

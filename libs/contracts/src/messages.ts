@@ -158,6 +158,18 @@ export const MessageRevokedEventSchema = z.object({
   chatId: z.string(),
   at: z.string(),
 });
+/** Someone reacted to a message (or took the reaction back: `emoji` is then empty). */
+export const MessageReactedEventSchema = z.object({
+  /** Our id of the reacted message; null when it is not stored here (older than the session, or sent from the phone). */
+  messageId: z.string().nullable(),
+  /** WhatsApp's id of the reacted message. */
+  waMessageId: z.string(),
+  chatId: z.string(),
+  /** Who reacted (in a group, the member). */
+  from: z.string(),
+  emoji: z.string(),
+  at: z.string(),
+});
 
 /**
  * A job of the `messages-send` queue (one message) or of `messages-bulk` (one batch): it tells

@@ -249,6 +249,21 @@ export function runRepositoryContract(plug: string, ctx: RepositoryContractConte
         });
       });
 
+      it('fails a sent message WhatsApp refused afterwards, by WhatsApp id and only from sent', async () => {
+        const session = await newSession();
+        const generation = (await sessions.claim(session.id, 'worker-a', 10_000))!;
+        const { message } = await outgoing(session.id);
+        expect(await messages.markRefused(session.id, 'wa-refused', 'error ack')).toMatchObject({ applied: false, reason: 'not_found' });
+        await messages.transition(message.id, 'sending', { generation });
+        await messages.transition(message.id, 'sent', { waMessageId: 'wa-refused' });
+
+        const refused = await messages.markRefused(session.id, 'wa-refused', 'error ack');
+        expect(refused).toMatchObject({ applied: true, message: { id: message.id, status: 'failed', failureReason: 'error ack' } });
+        expect((await messages.get(message.id))!.timeline.map((t) => t.status)).toEqual(['pending', 'sending', 'sent', 'failed']);
+        expect(await messages.markRefused(session.id, 'wa-refused', 'again')).toMatchObject({ applied: false, reason: 'invalid_transition' });
+        expect(await messages.transition(message.id, 'read')).toMatchObject({ applied: false, reason: 'invalid_transition' });
+      });
+
       it('settles concurrent acks forward (read wins over a late delivered)', async () => {
         const session = await newSession();
         const generation = (await sessions.claim(session.id, 'worker-a', 10_000))!;

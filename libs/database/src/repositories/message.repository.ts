@@ -165,6 +165,24 @@ export class MessageRepository {
   }
 
   /**
+   * WhatsApp refused a message it had taken (an error ack): `sent` → `failed` with `reason`.
+   * A path of its own, by WhatsApp id and from `sent` only: `transition` never fails a sent
+   * message, so a batch cancel racing a send cannot undo it. Says why when it does not apply.
+   */
+  markRefused(sessionId: string, waMessageId: string, reason: string, at = new Date()): Promise<TransitionResult> {
+    return guardDriverErrors(async () => {
+      const [moved] = await this.sql.rows(
+        `update "messages" set "status" = 'failed', "failure_reason" = ?, "updated_at" = ?, "timeline" = ${this.sql.appendJson('"timeline"', '?')} ` +
+          `where "session_id" = ? and "wa_message_id" = ? and "status" = 'sent' returning ${MESSAGE_COLUMNS}`,
+        [reason, this.sql.date(at), JSON.stringify({ status: 'failed', at: at.toISOString() }), sessionId, waMessageId],
+      );
+      if (moved) return { applied: true, message: messageFromRow(this.sql, moved) };
+      const current = await this.findOne('"session_id" = ? and "wa_message_id" = ?', [sessionId, waMessageId]);
+      return current ? { applied: false, reason: 'invalid_transition', message: current } : { applied: false, reason: 'not_found', message: null };
+    });
+  }
+
+  /**
    * One page of a session's history, newest first, keyset-paginated on (createdAt, id) so
    * pages neither skip nor repeat rows while new messages arrive.
    */

@@ -7,14 +7,21 @@ export class EngineError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
+    /** True when trying again cannot help: the sender fails the message at once instead of retrying it. */
+    readonly final = false,
   ) {
     super(message);
     this.name = 'EngineError';
   }
 
-  /** The message did not reach WhatsApp; `reason` says why. */
+  /** The message did not reach WhatsApp; `reason` says why. Another try may work. */
   static sendFailed(reason: string, details?: unknown): EngineError {
     return new EngineError(ErrorCode.SendFailed, `send failed: ${reason}`, details);
+  }
+
+  /** The message cannot be sent as asked (the message it quotes or reacts to is unknown, a field is missing): no try will work. */
+  static sendImpossible(reason: string, details?: unknown): EngineError {
+    return new EngineError(ErrorCode.SendFailed, `send failed: ${reason}`, details, true);
   }
 
   /** The session's engine cannot work (not connected, browser gone…). */

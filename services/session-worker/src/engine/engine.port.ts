@@ -48,6 +48,18 @@ export interface InboundMessage {
   quotedMessageId?: string;
 }
 
+/** Someone else's reaction to a message, as the engine received it. */
+export interface InboundReaction {
+  /** WhatsApp id of the reacted message. */
+  waMessageId: string;
+  chatId: string;
+  /** Who reacted (in a group, the member). */
+  from: string;
+  /** Empty when the reaction was taken back. */
+  emoji: string;
+  timestamp: Date;
+}
+
 /** What an engine session reports, mapped from the engine's own events to ours. */
 export type EngineEvent =
   | { type: 'qr'; qr: string; expiresAt: Date }
@@ -55,6 +67,11 @@ export type EngineEvent =
   | { type: 'ready'; phone: string; pushName?: string }
   | { type: 'message'; message: InboundMessage }
   | { type: 'message_ack'; waMessageId: string; ack: AckLevel }
+  /** WhatsApp refused a message it had taken (an error ack): the send failed after all. */
+  | { type: 'message_refused'; waMessageId: string; reason: string }
+  /** A received message of a kind we do not carry (a poll, a button reply…): `kind` is the engine's name for it. */
+  | { type: 'message_unsupported'; waMessageId: string; chatId: string; kind: string }
+  | { type: 'message_reaction'; reaction: InboundReaction }
   | { type: 'message_revoked'; waMessageId: string; chatId: string }
   | { type: 'disconnected'; reason: string }
   | { type: 'state'; state: string }

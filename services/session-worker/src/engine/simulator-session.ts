@@ -87,6 +87,10 @@ export class SimulatorSession extends EngineSession {
   override async send(message: OutboundMessage): Promise<SendResult> {
     this.assertAlive();
     if (this.state !== 'ready') throw EngineError.sendFailed(`session "${this.sessionId}" is not connected`);
+    if (message.quotedMessageId && !(await this.knows(message.quotedMessageId))) {
+      // As WhatsApp does: a quote or a reaction needs a message it has.
+      throw EngineError.sendImpossible(`the simulated WhatsApp does not know message "${message.quotedMessageId}" (the one quoted or reacted to)`);
+    }
     const media = message.media ? await readMedia(message.media) : undefined;
     const accepted = await this.repository.acceptSend({
       sessionId: this.sessionId,
@@ -185,6 +189,12 @@ export class SimulatorSession extends EngineSession {
       };
     }
     return message;
+  }
+
+  /** Whether this session's simulated WhatsApp has the message (sent or delivered). */
+  private async knows(waMessageId: string): Promise<boolean> {
+    const row = await this.repository.findByWaMessageId(waMessageId);
+    return row?.sessionId === this.sessionId;
   }
 
   /** Reads the bytes from the database, so any instance can serve them. */

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import type { Client, Message, MessageSendOptions } from 'whatsapp-web.js';
+import type { Client, Message, MessageSendOptions, Reaction } from 'whatsapp-web.js';
 import { chromiumProblem } from './chromium-executable';
 import { EngineError, errorMessage } from './engine.errors';
 import { EngineEvents } from './engine-events';
@@ -10,16 +10,18 @@ import { type EngineEvent, EngineSession, type OutboundMessage, type SendLookup,
 import {
   toAckEvent,
   toDisconnectedEvent,
-  toInboundMessage,
+  toMessageEvent,
   toQrEvent,
+  toReactionEvent,
   toReadyEvent,
   toRevokedEvent,
   toStateEvent,
   vcardOf,
   type WwebjsClientInfo,
   type WwebjsMessage,
+  type WwebjsReaction,
 } from './wwebjs-event-mapper';
-import { startFailureReason } from './wwebjs-failure';
+import { sendFailureOf, startFailureReason, targetUnknown } from './wwebjs-failure';
 
 export interface WhatsappWebJsSessionOptions {
   sessionId: string;
@@ -92,8 +94,7 @@ export class WhatsappWebJsSession extends EngineSession {
       this.sent.set(message.clientMessageId, result);
       return result;
     } catch (error) {
-      if (error instanceof EngineError) throw error;
-      throw EngineError.sendFailed(errorMessage(error));
+      throw sendFailureOf(error, message.quotedMessageId);
     }
   }
 
@@ -161,6 +162,7 @@ export class WhatsappWebJsSession extends EngineSession {
       );
     });
     client.on('message_ack', (message: Message, ack: number) => emit(toAckEvent(message as unknown as WwebjsMessage, ack)));
+    client.on('message_reaction', (reaction: Reaction) => emit(toReactionEvent(reaction as unknown as WwebjsReaction)));
     client.on('message_revoke_everyone', (after: Message, before?: Message | null) =>
       emit(toRevokedEvent(after as unknown as WwebjsMessage, before as unknown as WwebjsMessage | null)),
     );
@@ -173,7 +175,7 @@ export class WhatsappWebJsSession extends EngineSession {
 
   private async inbound(message: Message): Promise<EngineEvent | null> {
     const quoted = message.hasQuotedMsg ? await message.getQuotedMessage().catch(() => undefined) : undefined;
-    const mapped = toInboundMessage(message as unknown as WwebjsMessage, {
+    return toMessageEvent(message as unknown as WwebjsMessage, {
       quotedMessageId: quoted?.id._serialized,
       download: async () => {
         const media = await message.downloadMedia();
@@ -181,12 +183,12 @@ export class WhatsappWebJsSession extends EngineSession {
         return Readable.from([Buffer.from(media.data, 'base64')]);
       },
     });
-    return mapped ? { type: 'message', message: mapped } : null;
   }
 
   private async sendWith(client: Client, message: OutboundMessage): Promise<SendResult> {
     const { MessageMedia, Location } = await import('whatsapp-web.js');
-    const options: MessageSendOptions = message.quotedMessageId ? { quotedMessageId: message.quotedMessageId } : {};
+    // ignoreQuoteErrors off: a quote WhatsApp cannot find fails the send instead of going out silently without it.
+    const options: MessageSendOptions = message.quotedMessageId ? { quotedMessageId: message.quotedMessageId, ignoreQuoteErrors: false } : {};
     let sent: Message;
     switch (message.type) {
       case 'text':
@@ -197,7 +199,7 @@ export class WhatsappWebJsSession extends EngineSession {
       case 'video':
       case 'audio':
       case 'document': {
-        if (!message.media) throw EngineError.sendFailed(`a ${message.type} message needs media`);
+        if (!message.media) throw EngineError.sendImpossible(`a ${message.type} message needs media`);
         const data = await readAll(await message.media.openMedia());
         const media = new MessageMedia(message.media.mimeType, data.toString('base64'), message.media.filename ?? null, data.length);
         sent = await client.sendMessage(message.to, media, {
@@ -208,13 +210,13 @@ export class WhatsappWebJsSession extends EngineSession {
         break;
       }
       case 'location': {
-        if (!message.location) throw EngineError.sendFailed('a location message needs a location');
+        if (!message.location) throw EngineError.sendImpossible('a location message needs a location');
         const { latitude, longitude, description } = message.location;
         sent = await client.sendMessage(message.to, new Location(latitude, longitude, { name: description }), options);
         break;
       }
       case 'contact':
-        if (!message.contact) throw EngineError.sendFailed('a contact message needs a contact');
+        if (!message.contact) throw EngineError.sendImpossible('a contact message needs a contact');
         sent = await client.sendMessage(message.to, vcardOf(message.contact), { ...options, parseVCards: true });
         break;
       case 'reaction':
@@ -225,9 +227,9 @@ export class WhatsappWebJsSession extends EngineSession {
 
   /** WhatsApp gives a reaction no message id of its own: ours names the target and our message. */
   private async react(client: Client, message: OutboundMessage): Promise<SendResult> {
-    if (!message.quotedMessageId) throw EngineError.sendFailed('a reaction needs the id of the message it reacts to');
+    if (!message.quotedMessageId) throw EngineError.sendImpossible('a reaction needs the id of the message it reacts to');
     const target = await client.getMessageById(message.quotedMessageId);
-    if (!target) throw EngineError.sendFailed(`message "${message.quotedMessageId}" not found`);
+    if (!target) throw targetUnknown(message.quotedMessageId);
     await target.react(message.emoji ?? '');
     return { waMessageId: `reaction:${message.quotedMessageId}:${message.clientMessageId}`, timestamp: new Date() };
   }

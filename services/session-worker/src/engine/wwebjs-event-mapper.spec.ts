@@ -1,10 +1,17 @@
 import {
+  buttonsReplyMessage,
   clientInfo,
   documentMessage,
+  groupReaction,
   groupTextMessage,
   imageMessage,
+  listReplyMessage,
   locationMessage,
   ownMessage,
+  ownReaction,
+  pollMessage,
+  receivedReaction,
+  removedReaction,
   replyMessage,
   revokedMessage,
   textMessage,
@@ -17,7 +24,9 @@ import {
   toAckEvent,
   toDisconnectedEvent,
   toInboundMessage,
+  toMessageEvent,
   toQrEvent,
+  toReactionEvent,
   toReadyEvent,
   toRevokedEvent,
   toStateEvent,
@@ -105,9 +114,54 @@ describe('wwebjs event mapper', () => {
     expect(sut(revokedMessage)).toBeNull();
   });
 
+  it('reports received messages of kinds we do not carry, with their kind, instead of dropping them unseen', () => {
+    const { mocks } = setup();
+    const extras = { download: mocks.download };
+    expect(toMessageEvent(textMessage, extras)).toMatchObject({ type: 'message', message: { waMessageId: textMessage.id._serialized } });
+    expect([pollMessage, buttonsReplyMessage, listReplyMessage].map((m) => toMessageEvent(m, extras))).toEqual([
+      { type: 'message_unsupported', waMessageId: 'false_4915123456789@c.us_3EB0POLL', chatId: '4915123456789@c.us', kind: 'poll_creation' },
+      { type: 'message_unsupported', waMessageId: 'false_4915123456789@c.us_3EB0BUTTON', chatId: '4915123456789@c.us', kind: 'buttons_response' },
+      {
+        type: 'message_unsupported',
+        waMessageId: 'false_120363025246125888@g.us_3EB0LIST_4915123456789@c.us',
+        chatId: '120363025246125888@g.us',
+        kind: 'list_response',
+      },
+    ]);
+    expect(toMessageEvent({ ...pollMessage, fromMe: true }, extras)).toBeNull();
+    expect(toMessageEvent(ownMessage, extras)).toBeNull();
+  });
+
+  it('maps reactions of others: the reacted message, its chat, who reacted, the emoji (empty = taken back) and when', () => {
+    expect(toReactionEvent(receivedReaction)).toEqual({
+      type: 'message_reaction',
+      reaction: {
+        waMessageId: 'true_4915123456789@c.us_3EB0OWN',
+        chatId: '4915123456789@c.us',
+        from: '4915123456789@c.us',
+        emoji: '👍',
+        timestamp: new Date(1_764_316_860_123),
+      },
+    });
+    // The group's key carries no `remote`: the chat comes from the serialized id.
+    expect(toReactionEvent(groupReaction)).toMatchObject({
+      reaction: { chatId: '120363025246125888@g.us', from: '4915123456789@c.us', emoji: '❤️' },
+    });
+    expect(toReactionEvent(removedReaction)).toMatchObject({ reaction: { emoji: '', timestamp: new Date(1_764_316_920_000) } });
+    expect(toReactionEvent(ownReaction)).toBeNull();
+  });
+
+  it('maps an error ack to a refusal of the message', () => {
+    expect(toAckEvent(ownMessage, -1)).toEqual({
+      type: 'message_refused',
+      waMessageId: ownMessage.id._serialized,
+      reason: 'WhatsApp refused the message (error ack)',
+    });
+    expect(toAckEvent(ownMessage, 0)).toBeNull();
+  });
+
   it('maps acks, revokes, QR, ready, state and disconnects', () => {
     expect(toAckEvent(ownMessage, 2)).toEqual({ type: 'message_ack', waMessageId: ownMessage.id._serialized, ack: 'delivered' });
-    expect(toAckEvent(ownMessage, -1)).toBeNull();
     expect(toRevokedEvent(revokedMessage, textMessage)).toEqual({
       type: 'message_revoked',
       waMessageId: textMessage.id._serialized,

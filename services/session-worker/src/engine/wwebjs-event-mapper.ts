@@ -25,6 +25,26 @@ export interface WwebjsMessage {
   _data?: { mimetype?: string; filename?: string; size?: number };
 }
 
+/** A message key as whatsapp-web.js hands it over; `remote` is the chat (a string, or a serialized Wid). */
+export interface WwebjsMessageKey {
+  _serialized: string;
+  fromMe?: boolean;
+  remote?: string | { _serialized: string };
+}
+
+/** The fields of a whatsapp-web.js `Reaction` (event `message_reaction`) this mapper reads. */
+export interface WwebjsReaction {
+  /** The reaction's own key: `fromMe` tells our reactions from the others'. */
+  id: WwebjsMessageKey;
+  /** The reacted message. */
+  msgId: WwebjsMessageKey;
+  senderId: string;
+  /** The emoji; empty when the reaction was taken back. */
+  reaction: string;
+  /** Seconds since the epoch (whatsapp-web.js divides WhatsApp's milliseconds, so it may have a fraction). */
+  timestamp: number;
+}
+
 /** The fields of `client.info` read here. */
 export interface WwebjsClientInfo {
   wid: { user: string; _serialized?: string };
@@ -47,14 +67,14 @@ const TYPES: Record<string, MessageType> = {
   sticker: 'image',
 };
 
-/** Our type of a whatsapp-web.js message type; null for kinds we do not carry (revoked, notifications, calls…). */
+/** Our type of a whatsapp-web.js message type; null for kinds we do not carry (polls, button and list replies, notifications…). */
 export function messageTypeOf(type: string): MessageType | null {
   return TYPES[type] ?? null;
 }
 
 /**
  * whatsapp-web.js ack numbers: -1 error, 0 pending, 1 server, 2 device, 3 read, 4 played.
- * Error and pending are not steps forward, so they map to null.
+ * Error and pending are not steps forward, so they map to null (an error is a refusal, see toAckEvent).
  */
 export function ackLevelOf(ack: number): AckLevel | null {
   if (ack === 1) return 'sent';
@@ -73,6 +93,9 @@ export interface InboundExtras {
   quotedMessageId?: string;
   download: () => Promise<NodeJS.ReadableStream>;
 }
+
+/** whatsapp-web.js's ack of a message WhatsApp refused (MessageAck.ACK_ERROR). */
+const ACK_ERROR = -1;
 
 /** A received message as ours; null for our own messages and for kinds we do not carry. */
 export function toInboundMessage(message: WwebjsMessage, extras: InboundExtras): InboundMessage | null {
@@ -108,10 +131,44 @@ export function toInboundMessage(message: WwebjsMessage, extras: InboundExtras):
   return inbound;
 }
 
-/** `message_ack` (message, ack) → our ack event; null when the ack is not a step forward. */
+/**
+ * `message` → a received message, or a report of a kind we do not carry; null for our own.
+ * Such kinds are reported, not stored: the contract has no generic message type (its types are
+ * also the send API's and a CHECK on `messages.type`), and storing a poll as `text` would lie.
+ */
+export function toMessageEvent(message: WwebjsMessage, extras: InboundExtras): EngineEvent | null {
+  if (message.fromMe) return null;
+  const inbound = toInboundMessage(message, extras);
+  if (inbound) return { type: 'message', message: inbound };
+  return { type: 'message_unsupported', waMessageId: message.id._serialized, chatId: chatIdOf(message), kind: message.type };
+}
+
+/** `message_ack` (message, ack) → our ack event, or a refusal for an error ack; null when the ack is not a step forward. */
 export function toAckEvent(message: WwebjsMessage, ack: number): EngineEvent | null {
+  if (ack === ACK_ERROR) return { type: 'message_refused', waMessageId: message.id._serialized, reason: 'WhatsApp refused the message (error ack)' };
   const level = ackLevelOf(ack);
   return level ? { type: 'message_ack', waMessageId: message.id._serialized, ack: level } : null;
+}
+
+/** `message_reaction` → someone else's reaction; null for ours (sent through us or from the phone). */
+export function toReactionEvent(reaction: WwebjsReaction): EngineEvent | null {
+  if (reaction.id.fromMe) return null;
+  return {
+    type: 'message_reaction',
+    reaction: {
+      waMessageId: reaction.msgId._serialized,
+      chatId: chatOfKey(reaction.msgId),
+      from: reaction.senderId,
+      emoji: reaction.reaction ?? '',
+      timestamp: new Date(Math.round(reaction.timestamp * 1000)),
+    },
+  };
+}
+
+/** The chat of a message key: its `remote`, else the middle of `<fromMe>_<chat>_<id>[_<author>]`. */
+function chatOfKey(key: WwebjsMessageKey): string {
+  const remote = typeof key.remote === 'string' ? key.remote : key.remote?._serialized;
+  return remote ?? key._serialized.split('_')[1] ?? '';
 }
 
 /** `message_revoke_everyone` (after, before): `after` keeps the revoked message's id. */

@@ -8,7 +8,7 @@ import { loadConfig } from '@plugboard/config';
 import { type EventEnvelope, MessageViewSchema } from '@plugboard/contracts';
 import { MessageAnnouncementRepository, MessageRepository, SessionRepository, openDatabase } from '@plugboard/database';
 import { MemoryBusAdapter } from '@plugboard/messaging';
-import { createServiceLogger } from '@plugboard/service-kit';
+import { MetricsService, createServiceLogger } from '@plugboard/service-kit';
 import { waitFor } from '@plugboard/testing';
 import type { EngineEvent, InboundMessage } from '../engine/engine.port';
 import { SendsInFlight } from '../sessions/sends-in-flight';
@@ -40,13 +40,26 @@ async function setup(settings: Partial<InboundSettings> = {}, env: Record<string
   const media = new MemoryMediaStreams();
   const logger = createServiceLogger('inbound-test', 'error');
   const warn = vi.spyOn(logger, 'warn');
+  const debug = vi.spyOn(logger, 'debug');
+  const metrics = new MetricsService('session-worker');
   const supervisor = {
     engineListeners: new Set<(sessionId: string, event: EngineEvent) => void>(),
     ownershipListeners: new Set<OwnershipListener>(),
   };
   const announcements = new MessageAnnouncementRepository(orm);
   const sendsInFlight = new SendsInFlight();
-  const sut = new InboundRecorder(supervisor as unknown as SessionSupervisor, messages, announcements, sendsInFlight, media, bus, logger, config, settings);
+  const sut = new InboundRecorder(
+    supervisor as unknown as SessionSupervisor,
+    messages,
+    announcements,
+    sendsInFlight,
+    media,
+    bus,
+    logger,
+    metrics,
+    config,
+    settings,
+  );
   sut.onModuleInit();
   cleanups.push(async () => {
     await sut.beforeApplicationShutdown();
@@ -65,7 +78,19 @@ async function setup(settings: Partial<InboundSettings> = {}, env: Record<string
     await publishSessionEvent(bus, session.id, 'session.status', { marker: id });
     await waitFor('the events to arrive', () => events.some((e) => e.data.marker === id));
   };
-  return { sut, mocks: { session, emit, adopt, events, ofType, settled, messages, sessions, media, warn, bus, sendsInFlight } };
+  /** An outgoing message taken to `sent` under WhatsApp id `waMessageId` (null: left `sending`), after `tries` engine tries. */
+  const outgoing = async (waMessageId: string | null, tries = 1) => {
+    const { message } = await messages.insertPending({ sessionId: session.id, chatId: '15550003333@c.us', from: 'me', to: '15550003333@c.us', type: 'text', body: 'hi' });
+    const generation = (await sessions.claim(session.id, 'worker-a', 60_000))!;
+    for (let i = 1; i < tries; i++) {
+      await messages.transition(message.id, 'sending', { generation });
+      await messages.transition(message.id, 'pending', { generation });
+    }
+    await messages.transition(message.id, 'sending', { generation });
+    if (waMessageId) await messages.transition(message.id, 'sent', { waMessageId });
+    return message;
+  };
+  return { sut, mocks: { session, emit, adopt, events, ofType, settled, messages, sessions, media, warn, debug, metrics, bus, sendsInFlight, outgoing } };
 }
 
 function text(waMessageId: string, body = 'hello'): InboundMessage {
@@ -206,6 +231,70 @@ describe('InboundRecorder (SQLite, memory bus)', () => {
       { messageId: row!.id, waMessageId: 'wa-gone', chatId: '15550001111@c.us', at: row!.revokedAt!.toISOString() },
       { messageId: null, waMessageId: 'wa-unknown', chatId: '15550009999@c.us', at: expect.any(String) },
     ]);
+  });
+
+  it('publishes reactions of others in order with the received messages, with our id of the reacted message when stored', async () => {
+    const { mocks } = await setup();
+    const at = new Date('2026-01-01T10:00:00.000Z');
+    const reaction = (waMessageId: string, emoji: string) => ({ waMessageId, chatId: '15550001111@c.us', from: '15550001111@c.us', emoji, timestamp: at });
+    mocks.emit({ type: 'message', message: text('wa-liked') });
+    mocks.emit({ type: 'message_reaction', reaction: reaction('wa-liked', '👍') });
+    mocks.emit({ type: 'message_reaction', reaction: reaction('wa-liked', '') });
+    mocks.emit({ type: 'message_reaction', reaction: reaction('wa-elsewhere', '🎉') });
+    await mocks.settled();
+
+    const row = await mocks.messages.findByWaMessageId(mocks.session.id, 'wa-liked');
+    const mine = { waMessageId: 'wa-liked', chatId: '15550001111@c.us', from: '15550001111@c.us', at: at.toISOString() };
+    expect(mocks.ofType('message.reacted').map((e) => e.data)).toEqual([
+      { ...mine, messageId: row!.id, emoji: '👍' },
+      { ...mine, messageId: row!.id, emoji: '' },
+      { ...mine, messageId: null, waMessageId: 'wa-elsewhere', emoji: '🎉' },
+    ]);
+  });
+
+  it('fails a sent message WhatsApp refused afterwards, publishing a final message.failed once', async () => {
+    const { mocks } = await setup();
+    const message = await mocks.outgoing('wa-refused', 2);
+    mocks.emit({ type: 'message_refused', waMessageId: 'wa-refused', reason: 'WhatsApp refused the message (error ack)' });
+    mocks.emit({ type: 'message_refused', waMessageId: 'wa-refused', reason: 'WhatsApp refused the message (error ack)' });
+    mocks.emit({ type: 'message_ack', waMessageId: 'wa-refused', ack: 'delivered' });
+    await mocks.settled();
+
+    const row = await mocks.messages.get(message.id);
+    expect(row).toMatchObject({ status: 'failed', failureReason: 'WhatsApp refused the message (error ack)' });
+    expect(row?.timeline.map((t) => t.status)).toEqual(['pending', 'sending', 'pending', 'sending', 'sent', 'failed']);
+    expect(mocks.ofType('message.failed').map((e) => e.data)).toEqual([
+      { messageId: message.id, chatId: '15550003333@c.us', batchId: null, reason: 'WhatsApp refused the message (error ack)', attempts: 2, final: true },
+    ]);
+    expect(mocks.ofType('message.ack')).toHaveLength(0);
+    expect((await mocks.metrics.registry.getSingleMetric('plugboard_message_send_failures_total')?.get())?.values[0]?.value).toBe(1);
+  });
+
+  it('waits for the WhatsApp id of a message whose refusal overtakes its sent', async () => {
+    const { mocks } = await setup();
+    const message = await mocks.outgoing(null);
+    const endSend = mocks.sendsInFlight.begin(mocks.session.id);
+    mocks.emit({ type: 'message_refused', waMessageId: 'wa-late', reason: 'refused' });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await mocks.messages.transition(message.id, 'sent', { waMessageId: 'wa-late' });
+    endSend();
+    await mocks.settled();
+    expect((await mocks.messages.get(message.id))?.status).toBe('failed');
+    expect(mocks.ofType('message.failed').map((e) => e.data.messageId)).toEqual([message.id]);
+  });
+
+  it('logs and counts received messages of kinds we do not carry, by kind, and stores nothing', async () => {
+    const { mocks } = await setup();
+    mocks.emit({ type: 'message_unsupported', waMessageId: 'wa-poll', chatId: '15550001111@c.us', kind: 'poll_creation' });
+    mocks.emit({ type: 'message_unsupported', waMessageId: 'wa-poll-2', chatId: '15550001111@c.us', kind: 'poll_creation' });
+    mocks.emit({ type: 'message_unsupported', waMessageId: 'wa-button', chatId: '15550001111@c.us', kind: 'buttons_response' });
+    await mocks.settled();
+
+    expect(mocks.debug).toHaveBeenCalledWith(expect.stringMatching(/wa-poll of kind "poll_creation".*not stored/), 'InboundRecorder');
+    const counted = await mocks.metrics.registry.getSingleMetric('plugboard_inbound_unsupported_total')?.get();
+    expect(Object.fromEntries(counted!.values.map((v) => [v.labels.kind, v.value]))).toEqual({ poll_creation: 2, buttons_response: 1 });
+    expect(await mocks.messages.findByWaMessageId(mocks.session.id, 'wa-poll')).toBeNull();
+    expect(mocks.events.filter((e) => e.type !== 'session.status')).toHaveLength(0);
   });
 
   describe('a received message whose event was not published', () => {

@@ -1,15 +1,24 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnModuleInit, Optional } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@plugboard/config';
-import { type EventType, MediaStreams, MessageAckEventSchema, MessageRevokedEventSchema } from '@plugboard/contracts';
+import {
+  type EventType,
+  MediaStreams,
+  MessageAckEventSchema,
+  MessageFailedEventSchema,
+  MessageReactedEventSchema,
+  MessageRevokedEventSchema,
+} from '@plugboard/contracts';
 import { MessageAnnouncementRepository, type MessageEntity, MessageRepository } from '@plugboard/database';
 import { BusPort } from '@plugboard/messaging';
-import { ServiceLogger } from '@plugboard/service-kit';
+import { MetricsService, ServiceLogger } from '@plugboard/service-kit';
 import type { z } from 'zod';
-import type { EngineEvent, InboundMessage } from '../engine/engine.port';
+import type { EngineEvent, InboundMessage, InboundReaction } from '../engine/engine.port';
+import { SEND_METRICS } from '../sending/send.metrics';
 import { SendsInFlight } from '../sessions/sends-in-flight';
 import { publishSessionEvent } from '../sessions/session-events';
 import { type OwnershipListener, SessionSupervisor } from '../sessions/session-supervisor';
 import { describeError, inboundMediaId, uploadInboundMedia } from './inbound-media';
+import { INBOUND_METRICS } from './inbound.metrics';
 import { ReceivedAnnouncer } from './received-announcer';
 import { SerialChains } from './serial-chains';
 
@@ -44,17 +53,21 @@ export const DEFAULT_INBOUND_SETTINGS: InboundSettings = {
 
 const FIRST_RETRY_MS = 20;
 const STORE_RETRY_MS = 200;
-type HandledEvent = Extract<EngineEvent, { type: 'message' | 'message_ack' | 'message_revoked' }>;
 /** The events handled in order per session. */
-type SessionEvent = Extract<EngineEvent, { type: 'message' | 'message_revoked' }>;
+type SessionEvent = Extract<EngineEvent, { type: 'message' | 'message_revoked' | 'message_reaction' }>;
+/** The events handled in order per message: they move one outgoing row. */
+type AckEvent = Extract<EngineEvent, { type: 'message_ack' | 'message_refused' }>;
+/** What moving an outgoing row by WhatsApp id did; `ignored`: repeated, or older than what the row says. */
+type MoveOutcome = 'applied' | 'not_found' | 'ignored';
 
 /**
  * Turns the engine's message events of owned sessions into rows and events: received messages
- * (with their media streamed into the media-service), acks and revokes. Received messages and
- * revokes of one session are handled in order, sessions concurrently. Acks are handled in
- * order per message, messages concurrently: an ack touches only its own row, and a session
- * sending hundreds of messages a second gets two or three acks for each, more than could be
- * recorded one after another; concurrent acks share one UPDATE per tick (see
+ * (with their media streamed into the media-service), acks, refusals, revokes and reactions;
+ * received messages of kinds we do not carry are logged and counted. Received messages,
+ * revokes and reactions of one session are handled in order, sessions concurrently. Acks (and
+ * refusals) are handled in order per message, messages concurrently: an ack touches only its
+ * own row, and a session sending hundreds of messages a second gets two or three acks for each,
+ * more than could be recorded one after another; concurrent acks share one UPDATE per tick (see
  * MessageRepository.transition). Redelivered events change nothing and publish nothing twice,
  * except a received message whose event was never published (see ReceivedAnnouncer).
  */
@@ -80,6 +93,7 @@ export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown 
     private readonly media: MediaStreams,
     private readonly bus: BusPort,
     private readonly logger: ServiceLogger,
+    private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Optional() @Inject(INBOUND_SETTINGS) settings?: Partial<InboundSettings>,
   ) {
@@ -96,6 +110,8 @@ export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown 
   }
 
   onModuleInit(): void {
+    // Created now, so /metrics shows the series before the first one.
+    this.metrics.counter(INBOUND_METRICS.unsupported);
     this.supervisor.engineListeners.add(this.listener);
     this.supervisor.ownershipListeners.add(this.ownership);
   }
@@ -109,13 +125,24 @@ export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown 
     await this.idle();
   }
 
-  /** Queues one engine event behind the earlier events of its message (an ack) or of its session (the rest). */
+  /** Queues one engine event behind the earlier events of its message (an ack, a refusal) or of its session (the rest). */
   accept(sessionId: string, event: EngineEvent): void {
-    if (!isHandled(event)) return;
-    const handled =
-      event.type === 'message_ack'
-        ? this.acks.run(`${sessionId}\n${event.waMessageId}`, () => this.ack(sessionId, event.waMessageId, event.ack))
-        : this.sessions.run(sessionId, () => this.handle(sessionId, event));
+    let handled: Promise<void>;
+    switch (event.type) {
+      case 'message_ack':
+      case 'message_refused':
+        handled = this.acks.run(`${sessionId}\n${event.waMessageId}`, () => this.moveOutgoing(sessionId, event));
+        break;
+      case 'message':
+      case 'message_revoked':
+      case 'message_reaction':
+        handled = this.sessions.run(sessionId, () => this.handle(sessionId, event));
+        break;
+      case 'message_unsupported':
+        return this.unsupported(sessionId, event.kind, event.waMessageId);
+      default:
+        return;
+    }
     handled.catch((error) => {
       this.logger.error(`${event.type} of session ${sessionId} not recorded: ${describeError(error)}`, 'InboundRecorder');
     });
@@ -135,7 +162,20 @@ export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown 
         return this.received(sessionId, event.message);
       case 'message_revoked':
         return this.revoked(sessionId, event.waMessageId, event.chatId);
+      case 'message_reaction':
+        return this.reacted(sessionId, event.reaction);
     }
+  }
+
+  private moveOutgoing(sessionId: string, event: AckEvent): Promise<void> {
+    if (event.type === 'message_ack') return this.ack(sessionId, event.waMessageId, event.ack);
+    return this.movePerhapsOvertaken(sessionId, event.waMessageId, 'refusal', () => this.applyRefusal(sessionId, event.waMessageId, event.reason));
+  }
+
+  /** No generic type in the contract to store it under (see toMessageEvent): seen in the log and in a metric, by kind. */
+  private unsupported(sessionId: string, kind: string, waMessageId: string): void {
+    this.logger.debug(`session ${sessionId} received message ${waMessageId} of kind "${kind}", which Plugboard does not carry: not stored`, 'InboundRecorder');
+    this.metrics.counter(INBOUND_METRICS.unsupported).inc({ kind });
   }
 
   /** Stores the message once, its media next, then publishes `message.received` and records that it did. */
@@ -196,20 +236,25 @@ export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown 
     }
   }
 
-  /**
-   * Moves an outgoing message forward on a `delivered`/`read` ack. The send loop writes the
-   * WhatsApp id with `sent` after the engine call returns, so an ack can come first: then it
-   * waits for the row, and later acks of the same message queue behind it. It waits only when
-   * a send of the session was in flight: otherwise the message was sent from the phone, and no
-   * row of ours will ever carry its id.
-   */
+  /** Moves an outgoing message forward on a `delivered`/`read` ack (see movePerhapsOvertaken). */
   private async ack(sessionId: string, waMessageId: string, ack: 'sent' | 'delivered' | 'read'): Promise<void> {
     if (ack === 'sent') return this.sentAck(sessionId, waMessageId);
+    return this.movePerhapsOvertaken(sessionId, waMessageId, `ack "${ack}"`, () => this.applyAck(sessionId, waMessageId, ack));
+  }
+
+  /**
+   * Moves the outgoing row WhatsApp knows as `waMessageId` (an ack, a refusal). The send loop
+   * writes the WhatsApp id with `sent` after the engine call returns, so the event can come
+   * first: then it waits for the row, and later events of the same message queue behind it. It
+   * waits only when a send of the session was in flight: otherwise the message was sent from
+   * the phone, and no row of ours will ever carry its id.
+   */
+  private async movePerhapsOvertaken(sessionId: string, waMessageId: string, what: string, move: () => Promise<MoveOutcome>): Promise<void> {
     // Asked before the lookup: a send that ends in between has written its WhatsApp id by then.
     const mayBeOvertaken = this.sendsInFlight.any(sessionId);
-    // The common case is one UPDATE by WhatsApp id; only an ack that finds no row yet waits.
-    if ((await this.applyAck(sessionId, waMessageId, ack)) !== 'not_found' || !mayBeOvertaken) return;
-    if (await this.waitForRow(sessionId, waMessageId, ack)) await this.applyAck(sessionId, waMessageId, ack);
+    // The common case is one UPDATE by WhatsApp id; only an event that finds no row yet waits.
+    if ((await move()) !== 'not_found' || !mayBeOvertaken) return;
+    if (await this.waitForRow(sessionId, waMessageId, what)) await move();
   }
 
   // The send loop writes `sent` itself: a `sent` ack only moves a row still `sending`, and is not published.
@@ -218,7 +263,7 @@ export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown 
   }
 
   /** Moves the row and publishes the ack; `not_found` when no row has that WhatsApp id (yet). */
-  private async applyAck(sessionId: string, waMessageId: string, ack: 'delivered' | 'read'): Promise<'applied' | 'not_found' | 'ignored'> {
+  private async applyAck(sessionId: string, waMessageId: string, ack: 'delivered' | 'read'): Promise<MoveOutcome> {
     const at = new Date();
     const result = await this.messages.transitionByWaMessageId(sessionId, waMessageId, ack, { at });
     if (!result.applied) return result.reason === 'not_found' ? 'not_found' : 'ignored'; // repeated, or older than what the row says
@@ -232,7 +277,25 @@ export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown 
     return 'applied';
   }
 
-  private async waitForRow(sessionId: string, waMessageId: string, ack: string): Promise<MessageEntity | null> {
+  /** WhatsApp refused a message after taking it: the row fails for good, as a send failure does (`message.failed`, final). */
+  private async applyRefusal(sessionId: string, waMessageId: string, reason: string): Promise<MoveOutcome> {
+    const result = await this.messages.markRefused(sessionId, waMessageId, reason);
+    if (!result.applied) return result.reason === 'not_found' ? 'not_found' : 'ignored'; // repeated, or past `sent` already
+    const row = result.message;
+    this.metrics.counter(SEND_METRICS.failures).inc();
+    await this.publish(sessionId, 'message.failed', MessageFailedEventSchema, {
+      messageId: row.id,
+      chatId: row.chatId,
+      batchId: row.batchId ?? null,
+      reason,
+      // Every try of the engine took the row to `sending` once.
+      attempts: Math.max(1, row.timeline.filter((step) => step.status === 'sending').length),
+      final: true,
+    });
+    return 'applied';
+  }
+
+  private async waitForRow(sessionId: string, waMessageId: string, what: string): Promise<MessageEntity | null> {
     const deadline = Date.now() + this.settings.ackWaitMs;
     let pause = FIRST_RETRY_MS;
     for (;;) {
@@ -243,7 +306,7 @@ export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown 
       pause = Math.min(pause * 2, this.settings.ackRetryMaxMs);
     }
     this.logger.warn(
-      `ack "${ack}" for message ${waMessageId} of session ${sessionId} dropped: no message has that WhatsApp id` +
+      `${what} for message ${waMessageId} of session ${sessionId} dropped: no message has that WhatsApp id` +
         (this.closing ? ' (shutting down)' : ` after ${this.settings.ackWaitMs} ms`),
       'InboundRecorder',
     );
@@ -263,6 +326,19 @@ export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown 
     });
   }
 
+  /** Publishes someone's reaction, with our id of the reacted message when it is stored here. */
+  private async reacted(sessionId: string, reaction: InboundReaction): Promise<void> {
+    const message = await this.messages.findByWaMessageId(sessionId, reaction.waMessageId);
+    await this.publish(sessionId, 'message.reacted', MessageReactedEventSchema, {
+      messageId: message?.id ?? null,
+      waMessageId: reaction.waMessageId,
+      chatId: message?.chatId ?? reaction.chatId,
+      from: reaction.from,
+      emoji: reaction.emoji,
+      at: reaction.timestamp.toISOString(),
+    });
+  }
+
   /** Checks the data against its contract, then publishes; a bus failure is logged (the row is already right). */
   private async publish<S extends z.ZodType<Record<string, unknown>>>(sessionId: string, type: EventType, schema: S, data: z.input<S>): Promise<void> {
     const checked = schema.parse(data);
@@ -272,10 +348,6 @@ export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown 
       this.logger.warn(`${type} of session ${sessionId} not published: ${describeError(error)}`, 'InboundRecorder');
     }
   }
-}
-
-function isHandled(event: EngineEvent): event is HandledEvent {
-  return event.type === 'message' || event.type === 'message_ack' || event.type === 'message_revoked';
 }
 
 /** What the columns do not hold: location, quoted message, the file's description. */

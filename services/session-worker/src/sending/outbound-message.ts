@@ -2,9 +2,14 @@ import type { Readable } from 'node:stream';
 import { ErrorCode, MEDIA_MESSAGE_TYPES, type MediaStreams } from '@plugboard/contracts';
 import type { MessageEntity } from '@plugboard/database';
 import type { OutboundMessage } from '../engine/engine.port';
+import { type QuotedMessages, resolveQuotedMessageId } from './quoted-message';
+import { UnsendableMessage } from './unsendable-message';
 
-/** A message that can never be sent as stored (its file is gone, no way to fetch it): no retry helps. */
-export class UnsendableMessage extends Error {}
+/** Where a send's parts come from besides its row: the media-service's bytes, the rows of quoted messages. */
+export interface SendSources {
+  media: MediaStreams | undefined;
+  messages: QuotedMessages;
+}
 
 /** What was opened to build a send, to close once the engine is done with it. */
 export interface PreparedSend {
@@ -15,10 +20,11 @@ export interface PreparedSend {
 
 /**
  * Builds the engine's view of a stored row: the common columns plus the request fields kept
- * in `payload`. Media bytes come from the media-service through `media` as a stream, opened
- * once here (the mime type comes with it) and handed to the engine when it asks.
+ * in `payload`, the quoted message as WhatsApp knows it (see resolveQuotedMessageId). Media
+ * bytes come from the media-service through `media` as a stream, opened once here (the mime
+ * type comes with it) and handed to the engine when it asks.
  */
-export async function prepareSend(row: MessageEntity, media: MediaStreams | undefined): Promise<PreparedSend> {
+export async function prepareSend(row: MessageEntity, { media, messages }: SendSources): Promise<PreparedSend> {
   const payload = row.payload ?? {};
   const text = stringOf(payload.text) ?? row.body ?? undefined;
   const message: OutboundMessage = {
@@ -29,7 +35,7 @@ export async function prepareSend(row: MessageEntity, media: MediaStreams | unde
     caption: stringOf(payload.caption),
     location: payload.location as OutboundMessage['location'],
     contact: payload.contact as OutboundMessage['contact'],
-    quotedMessageId: stringOf(payload.quotedMessageId),
+    quotedMessageId: await resolveQuotedMessageId(row, messages),
     emoji: stringOf(payload.emoji) ?? (row.type === 'reaction' ? text : undefined),
   };
   if (!MEDIA_MESSAGE_TYPES.includes(row.type)) return { message, release: () => undefined };

@@ -50,10 +50,17 @@ class FakeMessages implements SendLoopMessages {
 
 class FakeEngineSession {
   readonly sent: OutboundMessage[] = [];
+  readonly tried: OutboundMessage[] = [];
   failures = 0;
+  /** WhatsApp ids the fake WhatsApp does not know: quoting or reacting to one is refused for good. */
+  readonly unknownTargets = new Set<string>();
   lookups = new Map<string, SendLookup>();
   async send(message: OutboundMessage): Promise<SendResult> {
     await new Promise((r) => setTimeout(r, 1));
+    this.tried.push(message);
+    if (message.quotedMessageId && this.unknownTargets.has(message.quotedMessageId)) {
+      throw EngineError.sendImpossible(`WhatsApp does not know message "${message.quotedMessageId}"`);
+    }
     if (this.failures > 0) {
       this.failures--;
       throw EngineError.sendFailed('no network');
@@ -171,6 +178,33 @@ describe('SendLoop (fake repository and engine)', () => {
       attempts: 3,
       final: true,
     });
+    await sut.close({ wait: true });
+  });
+
+  it('hands the engine the WhatsApp id of a message quoted by our id; an id of ours without one fails at once, never reaching the engine', async () => {
+    const { sut, mocks } = setup({ maxAttempts: 3 });
+    const original = mocks.messages.add('c');
+    const reply = mocks.messages.add('c', { type: 'reply', payload: { quotedMessageId: '0190a3c4-5b6d-7e8f-9a0b-1c2d3e4f5a6b' } });
+    mocks.messages.rows.set('0190a3c4-5b6d-7e8f-9a0b-1c2d3e4f5a6b', { ...original, id: '0190a3c4-5b6d-7e8f-9a0b-1c2d3e4f5a6b', status: 'sent', waMessageId: 'wa-original' });
+    const orphan = mocks.messages.add('d', { type: 'reaction', payload: { quotedMessageId: '0190a3c4-0000-7000-8000-00000000dead', emoji: '👍' } });
+    mocks.runner.set('ready');
+    await until(() => mocks.messages.rows.get(reply.id)!.status === 'sent' && mocks.messages.rows.get(orphan.id)!.status === 'failed');
+    expect(mocks.engine.sent.find((m) => m.clientMessageId === reply.id)?.quotedMessageId).toBe('wa-original');
+    expect(mocks.engine.tried.map((m) => m.clientMessageId)).not.toContain(orphan.id);
+    expect(mocks.messages.rows.get(orphan.id)!.failureReason).toBe('quotedMessageId 0190a3c4-0000-7000-8000-00000000dead: no message of this session has that id');
+    expect(mocks.events.filter((e) => e.data.messageId === orphan.id).map((e) => [e.type, e.data.attempts, e.data.final])).toEqual([['message.failed', 1, true]]);
+    await sut.close({ wait: true });
+  });
+
+  it('fails a message at once when the engine says no try can work (a reaction whose target WhatsApp does not know)', async () => {
+    const { sut, mocks } = setup({ maxAttempts: 3 });
+    mocks.engine.unknownTargets.add('true_15550001111@c.us_GONE');
+    const reaction = mocks.messages.add('c', { type: 'reaction', payload: { quotedMessageId: 'true_15550001111@c.us_GONE', emoji: '👍' } });
+    mocks.runner.set('ready');
+    await until(() => mocks.messages.rows.get(reaction.id)!.status === 'failed');
+    expect(mocks.engine.tried).toHaveLength(1);
+    expect(mocks.messages.rows.get(reaction.id)!.failureReason).toBe('send failed: WhatsApp does not know message "true_15550001111@c.us_GONE"');
+    expect(mocks.events.map((e) => [e.type, e.data.attempts, e.data.final])).toEqual([['message.failed', 1, true]]);
     await sut.close({ wait: true });
   });
 

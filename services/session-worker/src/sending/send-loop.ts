@@ -3,9 +3,10 @@ import type { MessageBatchRepository, MessageEntity, MessageRepository } from '@
 import type { EngineSession, SendResult } from '../engine/engine.port';
 import { ChatLanes } from './chat-lanes';
 import { Coalescer } from './coalescer';
-import { prepareSend, UnsendableMessage } from './outbound-message';
+import { prepareSend } from './outbound-message';
 import type { TokenBucket } from './token-bucket';
 import { Sleeps } from './sleeps';
+import { isFinalSendError } from './unsendable-message';
 
 /** What the loop needs of the session's runner (a `SessionRunner`). */
 export interface SendLoopRunner {
@@ -14,7 +15,7 @@ export interface SendLoopRunner {
   onStatus(listener: (status: SessionStatusValue) => void): () => void;
 }
 
-export type SendLoopMessages = Pick<MessageRepository, 'listDue' | 'nextDueAt' | 'listSendingForSession' | 'transition'>;
+export type SendLoopMessages = Pick<MessageRepository, 'get' | 'listDue' | 'nextDueAt' | 'listSendingForSession' | 'transition'>;
 export type SendLoopBatches = Pick<MessageBatchRepository, 'get'>;
 
 export interface SendLoopOptions {
@@ -287,7 +288,7 @@ export class SendLoop {
       } catch (error) {
         endSpan();
         const reason = errorText(error);
-        if (error instanceof UnsendableMessage) {
+        if (isFinalSendError(error)) {
           await this.markFailed(sending, reason, attempts + 1);
           return;
         }
@@ -321,7 +322,7 @@ export class SendLoop {
   }
 
   private async engineSend(engine: EngineSession, row: MessageEntity): Promise<SendResult> {
-    const prepared = await prepareSend(row, this.options.media);
+    const prepared = await prepareSend(row, { media: this.options.media, messages: this.options.messages });
     try {
       return await engine.send(prepared.message);
     } finally {

@@ -158,7 +158,16 @@ describe.each(backends)('send pipeline on $name with the simulator engine', (bac
       return seen;
     };
     const engineSends = async (sessionId: string) => simulator.listMessages(sessionId, 'out');
-    return { sut: { worker }, mocks: { orm: db.orm, sessions, messages, batches, simulator, memoryBus, pairedSession, insert, row, events, engineSends } };
+    /** A paired session run by one worker and ready, with the events seen from before it started. */
+    const readySession = async (name: string) => {
+      const session = await pairedSession(name);
+      const seen = await events();
+      const a = await worker('worker-a');
+      await a.supervisor.sweep();
+      await waitFor('loop ready', async () => (await sessions.get(session.id))?.status === 'ready');
+      return { session, seen, a };
+    };
+    return { sut: { worker, readySession }, mocks: { orm: db.orm, sessions, messages, batches, simulator, memoryBus, pairedSession, insert, row, events, engineSends } };
   }
 
   it('sends 200 pending messages over 10 chats: each once, per-chat order kept, one message.sent each', { timeout: 90_000 }, async () => {
@@ -198,11 +207,7 @@ describe.each(backends)('send pipeline on $name with the simulator engine', (bac
 
   it('retries injected send failures, then fails a message for good with the engine reason', async () => {
     const { sut, mocks } = await setup();
-    const session = await mocks.pairedSession('faults');
-    const seen = await mocks.events();
-    const a = await sut.worker('worker-a');
-    await a.supervisor.sweep();
-    await waitFor('loop ready', async () => (await mocks.sessions.get(session.id))?.status === 'ready');
+    const { session, seen, a } = await sut.readySession('faults');
 
     await a.engine.injectFault(session.id, { kind: 'send_failure', count: 2 });
     const flaky = await mocks.insert(session.id, '15550002222@c.us', 'eventually');
@@ -224,6 +229,51 @@ describe.each(backends)('send pipeline on $name with the simulator engine', (bac
       seen.some((e) => e.type === 'message.failed' && e.data.messageId === doomed.id && e.data.final === true && e.data.attempts === 3),
     );
     expect((await mocks.engineSends(session.id)).map((s) => s.clientMessageId)).toEqual([flaky.id]);
+  });
+
+  it('quotes and reacts by our message id: the simulator gets the WhatsApp id; an unresolvable or unknown target fails at once', async () => {
+    const { sut, mocks } = await setup();
+    const { session, seen, a } = await sut.readySession('quotes');
+    const chatId = '15550008888@c.us';
+    const send = async (type: 'reply' | 'reaction', payload: Record<string, unknown>, body: string | null = null) => {
+      const { message } = await mocks.messages.insertPending({ sessionId: session.id, chatId, from: 'me', to: chatId, type, body, payload });
+      await a.loops.acceptOwned(session.id, { messageId: message.id });
+      return message;
+    };
+    const settledRow = (id: string) =>
+      waitFor(`message ${id} settled`, async () => {
+        const row = await mocks.row(id);
+        return row.status === 'sent' || row.status === 'failed' ? row : null;
+      });
+
+    const original = await mocks.insert(session.id, chatId, 'the original');
+    await a.loops.acceptOwned(session.id, { messageId: original.id });
+    const originalWaId = (await settledRow(original.id)).waMessageId!;
+    const reply = await send('reply', { quotedMessageId: original.id }, 'about that');
+    const reaction = await send('reaction', { quotedMessageId: original.id, emoji: '👍' });
+    const unknownOurs = await send('reaction', { quotedMessageId: '0190a3c4-0000-7000-8000-00000000dead', emoji: '👍' });
+    const unknownTheirs = await send('reaction', { quotedMessageId: 'SIM.NOSUCHMESSAGE', emoji: '👍' });
+
+    expect(await settledRow(reply.id)).toMatchObject({ status: 'sent' });
+    expect(await settledRow(reaction.id)).toMatchObject({ status: 'sent' });
+    const received = await mocks.simulator.findSend(session.id, reply.id);
+    expect(received?.payload.quotedMessageId).toBe(originalWaId);
+    expect((await mocks.simulator.findSend(session.id, reaction.id))?.payload).toMatchObject({ quotedMessageId: originalWaId, emoji: '👍' });
+
+    expect(await settledRow(unknownOurs.id)).toMatchObject({
+      status: 'failed',
+      failureReason: 'quotedMessageId 0190a3c4-0000-7000-8000-00000000dead: no message of this session has that id',
+    });
+    expect(await settledRow(unknownTheirs.id)).toMatchObject({
+      status: 'failed',
+      failureReason: 'send failed: the simulated WhatsApp does not know message "SIM.NOSUCHMESSAGE" (the one quoted or reacted to)',
+    });
+    for (const failed of [unknownOurs, unknownTheirs]) {
+      // One try each (SEND_MAX_ATTEMPTS is 3), final at once; nothing reached the simulated WhatsApp.
+      await waitFor('the final message.failed', () => seen.some((e) => e.type === 'message.failed' && e.data.messageId === failed.id));
+      expect(seen.filter((e) => e.type === 'message.failed' && e.data.messageId === failed.id).map((e) => [e.data.attempts, e.data.final])).toEqual([[1, true]]);
+      expect(await mocks.simulator.findSend(session.id, failed.id)).toBeNull();
+    }
   });
 
   it('reconciles rows an older generation left sending: found → sent without a second send; not found → sent once', async () => {
