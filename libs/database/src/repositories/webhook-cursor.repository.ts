@@ -27,6 +27,19 @@ export class WebhookCursorRepository {
     });
   }
 
+  /**
+   * Sets the cursor to `seq`, backwards too: for a stream that started over (recreated, its
+   * sequences begin again at 1), where the old position would hold fan-out back until the new
+   * stream reached it.
+   */
+  startOver(stream: string, seq: number): Promise<void> {
+    return guardDriverErrors(async () => {
+      const em = this.em();
+      if ((await em.nativeUpdate(WebhookCursorEntity, { stream }, { lastSeq: seq, updatedAt: new Date() })) > 0) return;
+      await this.advance(stream, seq);
+    });
+  }
+
   private em(): EntityManager {
     return this.orm.em.fork();
   }

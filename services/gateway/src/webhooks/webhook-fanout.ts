@@ -8,6 +8,7 @@ import { WebhookDeliveryStatements } from './webhook-delivery-statements';
 import { WebhookDirectory } from './webhook-directory';
 import { webhookMatches } from './webhook-filter';
 import { enqueueNextAttempts } from './webhook-jobs';
+import { resumePoint } from '../events/resume-point';
 import { webhookDeliveryId } from './webhook-signature';
 
 /** How often the durable cursor is written while events flow. */
@@ -80,17 +81,37 @@ export class WebhookFanout implements OnApplicationBootstrap, OnApplicationShutd
       try {
         await this.database.connector.whenReady();
         const last = this.durableStream ? await this.database.webhookCursors.get(this.cursorKey) : undefined;
-        this.handledSeq = this.storedSeq = last ?? 0;
+        const from = last === undefined ? 1 : await this.resumeFrom(last);
+        this.handledSeq = this.storedSeq = from - 1;
         if (this.stopped) return;
-        this.subscription = await this.bus.subscribeEvents({ fromSequence: (last ?? 0) + 1 }, (event, meta) => this.handle(event, meta));
+        this.subscription = await this.bus.subscribeEvents({ fromSequence: from }, (event, meta) => this.handle(event, meta));
         this.flushTimer = setInterval(() => void this.flushCursor().catch((e: unknown) => this.warn('cursor write failed', e)), CURSOR_FLUSH_MS);
-        this.logger.log(`webhooks: fan-out follows the events stream from sequence ${(last ?? 0) + 1}`, 'Webhooks');
+        this.logger.log(`webhooks: fan-out follows the events stream from sequence ${from}`, 'Webhooks');
         return;
       } catch (error) {
         this.warn('fan-out could not start, retrying', error);
         await sleep(backoff(tries));
       }
     }
+  }
+
+  /**
+   * Where fan-out continues after the stored cursor `last`: right after it while the stream
+   * still holds that point. A stream that started over (recreated: `last` is beyond its newest
+   * event) is fanned out again from its start, the cursor set back to match; that is safe
+   * because fan-out is idempotent, and waiting for the old position instead would skip every
+   * event until the new stream reached it. Events that retention dropped before they were
+   * fanned out are gone: said loudly, then fan-out goes on from the oldest kept.
+   */
+  private async resumeFrom(last: number): Promise<number> {
+    const { fromSequence, reset } = resumePoint(last, await this.bus.eventBounds());
+    if (reset?.reason === 'restarted') {
+      this.logger.warn(`webhooks: the events stream started over (its newest event is before the stored cursor ${last}): fanning out all it holds again`, 'Webhooks');
+      await this.database.webhookCursors.startOver(this.cursorKey, fromSequence - 1);
+    } else if (reset) {
+      this.logger.error(`webhooks: events ${last + 1} to ${fromSequence - 1} were dropped by the events stream's retention before they were fanned out; their webhooks never get them`, 'Webhooks');
+    }
+    return fromSequence;
   }
 
   /** Buffers the event for the next batch; holds the stream while a full batch waits to be written. */
