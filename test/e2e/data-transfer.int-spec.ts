@@ -13,7 +13,7 @@ import { buildWhenReachable } from './support/build';
 import { type IsolatedBackends, isolateBackends } from './support/isolated-backends';
 import { type ServiceProcess, killAll, startService } from './support/service-process';
 import { waitForServices } from './support/services-up';
-import { seedMessages, seedSmallTables } from './support/data-seed';
+import { SEED_PREVIOUS_WEBHOOK_SECRET, SEED_WEBHOOK_IDS, seedMessages, seedSmallTables } from './support/data-seed';
 
 const TOKEN = 'data-transfer-internal-token';
 const PASSPHRASE = 'correct horse battery staple';
@@ -86,6 +86,24 @@ async function checksumsOf(config: DatabaseConfig): Promise<Record<string, Table
   } finally {
     await orm.close(true);
   }
+}
+
+/** Each webhook's previous secret as the database holds it (null when it has none), by id. */
+async function previousSecretsOf(config: DatabaseConfig): Promise<Record<string, string | null>> {
+  const orm = await openDatabase({ ...config, DATABASE_SYNCHRONIZE: false }, { migrate: false });
+  try {
+    const rows = (await orm.em.getConnection().execute(`select id, previous_secret from webhooks order by id`)) as { id: string; previous_secret: string | null }[];
+    return Object.fromEntries(rows.map((row) => [row.id, row.previous_secret]));
+  } finally {
+    await orm.close(true);
+  }
+}
+
+/** An export's header and its rows of one table. */
+function exportedRows(file: string, table: string): { header: { redacted: string[] }; rows: Record<string, unknown>[] } {
+  const lines = gunzipSync(readFileSync(file)).toString('utf8').split('\n').filter(Boolean);
+  const rows = lines.slice(1, -1).map((line) => JSON.parse(line) as { t: string; r: Record<string, unknown> });
+  return { header: JSON.parse(lines[0]), rows: rows.filter((row) => row.t === table).map((row) => row.r) };
 }
 
 async function seeded(config: DatabaseConfig, messages: number): Promise<void> {
@@ -188,6 +206,8 @@ describe('data export/import between SQLite and PostgreSQL (infra-admin as its o
     let target: InfraAdmin;
     let config: DatabaseConfig;
     let valid: string;
+    /** The same rows exported with the passphrase: importing it restores every secret. */
+    let sealed: string;
     let before: Record<string, TableChecksum>;
 
     beforeAll(async () => {
@@ -197,6 +217,8 @@ describe('data export/import between SQLite and PostgreSQL (infra-admin as its o
       target = await admin(config);
       valid = join(dir, `valid-${dialect}.ndjson.gz`);
       await exportTo(target, valid);
+      sealed = join(dir, `sealed-${dialect}.ndjson.gz`);
+      await exportTo(target, sealed, PASSPHRASE);
       before = await checksumsOf(config);
     }, 120_000);
 
@@ -258,19 +280,24 @@ describe('data export/import between SQLite and PostgreSQL (infra-admin as its o
       expect(await checksumsOf(config)).toEqual(before);
     }, 120_000);
 
-    it('imports an export of schema version 6, its received messages counted as announced, and refuses version 5', async () => {
+    it('imports an export of schema version 6, its received messages counted as announced and its webhooks without previous secrets, and refuses version 5', async () => {
       if (!reachable) return;
       const atVersion = (version: number) => {
         const rows = rewriteExport(valid, (lines) =>
           lines.map((row) => {
             const parsed = JSON.parse(row) as { t: string; r: Record<string, unknown> };
+            if (parsed.t === 'webhooks') {
+              const { previous_secret: _secret, previous_secret_expires_at: _expiry, ...older } = parsed.r;
+              return JSON.stringify({ t: 'webhooks', r: older });
+            }
             if (parsed.t !== 'messages') return row;
             const { announced_at: _dropped, ...older } = parsed.r;
             return JSON.stringify({ t: 'messages', r: older });
           }),
         );
         const lines = gunzipSync(rows).toString('utf8').split('\n');
-        lines[0] = JSON.stringify({ ...JSON.parse(lines[0]), schemaVersion: version });
+        const header = JSON.parse(lines[0]) as { redacted: string[] };
+        lines[0] = JSON.stringify({ ...header, schemaVersion: version, redacted: header.redacted.filter((c) => c !== 'webhooks.previous_secret') });
         return gzipSync(lines.join('\n'));
       };
       const tooOld = await importFrom(target, atVersion(5), 'mode=replace');
@@ -289,11 +316,45 @@ describe('data export/import between SQLite and PostgreSQL (infra-admin as its o
           { direction: 'incoming', announced: 250, owed: 0 },
           { direction: 'outgoing', announced: 0, owed: 250 },
         ]);
+        const webhooks = (await orm.em.getConnection().execute(`select previous_secret, previous_secret_expires_at from webhooks`)) as Record<string, unknown>[];
+        expect(webhooks).toEqual(SEED_WEBHOOK_IDS.map(() => ({ previous_secret: null, previous_secret_expires_at: null })));
       } finally {
         await orm.close(true);
       }
-      // Back to the rows the other cases compare with.
-      expect((await importFrom(target, valid, 'mode=replace')).status).toBe(200);
+      // Back to the rows the other cases compare with (the previous secret only travels sealed).
+      expect((await importFrom(target, sealed, 'mode=replace', PASSPHRASE)).status).toBe(200);
+      expect(await checksumsOf(config)).toEqual(before);
+    }, 120_000);
+
+    it('moves the previous webhook secret only sealed with the passphrase; redacted with nothing to keep, it becomes null', async () => {
+      if (!reachable) return;
+      const [rotated, plain] = SEED_WEBHOOK_IDS;
+      const redacted = exportedRows(valid, 'webhooks');
+      expect(redacted.header.redacted).toContain('webhooks.previous_secret');
+      expect(redacted.rows.map((row) => [row.id, row.previous_secret, row.previous_secret_expires_at !== null])).toEqual([
+        [rotated, null, true],
+        [plain, null, false],
+      ]);
+      const withPassphrase = exportedRows(sealed, 'webhooks');
+      expect(withPassphrase.header.redacted).toEqual([]);
+      const sealedSecret = withPassphrase.rows.find((row) => row.id === rotated)?.previous_secret;
+      expect(typeof sealedSecret).toBe('string');
+      expect(sealedSecret).not.toContain(SEED_PREVIOUS_WEBHOOK_SECRET.slice('whsec_'.length));
+      expect(withPassphrase.rows.find((row) => row.id === plain)?.previous_secret).toBeNull();
+
+      // A redacted re-import keeps the previous secret this database holds.
+      expect((await importFrom(target, valid, 'mode=merge')).status).toBe(200);
+      expect(await previousSecretsOf(config)).toEqual({ [rotated]: SEED_PREVIOUS_WEBHOOK_SECRET, [plain]: null });
+      // With none to keep it is not refused (unlike the current secret): the row simply has none.
+      const orm = await openDatabase({ ...config, DATABASE_SYNCHRONIZE: false }, { migrate: false });
+      await orm.em.getConnection().execute(`update webhooks set previous_secret = null`);
+      await orm.close(true);
+      const imported = await importFrom(target, valid, 'mode=replace');
+      expect(imported.status, JSON.stringify(imported.body)).toBe(200);
+      expect(await previousSecretsOf(config)).toEqual({ [rotated]: null, [plain]: null });
+      // Sealed, it comes back.
+      expect((await importFrom(target, sealed, 'mode=replace', PASSPHRASE)).status).toBe(200);
+      expect(await previousSecretsOf(config)).toEqual({ [rotated]: SEED_PREVIOUS_WEBHOOK_SECRET, [plain]: null });
       expect(await checksumsOf(config)).toEqual(before);
     }, 120_000);
   });

@@ -6,7 +6,7 @@ import { SchemaInfoEntity } from './entities/schema-info.entity';
  * The schema version this release reads and writes. Raise it with every migration (each
  * migration stamps its own number), so an older release can recognise a newer database.
  */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 const SCHEMA_INFO_ID = 1;
 

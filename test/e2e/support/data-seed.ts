@@ -12,6 +12,9 @@ import {
 } from '@plugboard/database';
 
 export const SEED_SESSION_IDS = ['00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-00000000000b', '00000000-0000-4000-8000-00000000000c'];
+export const SEED_WEBHOOK_IDS = ['00000000-0000-4000-8000-0000000000w0', '00000000-0000-4000-8000-0000000000w1'];
+/** The previous secret of the first seed webhook (the second has none). */
+export const SEED_PREVIOUS_WEBHOOK_SECRET = 'whsec_cHJldmlvdXMtcHJldmlvdXMtcHJldmlvdXMtcHJldmlvdXM=';
 
 /**
  * A few rows in every table but messages, with the value kinds that differ between SQLite and
@@ -27,11 +30,13 @@ export async function seedSmallTables(orm: MikroORM): Promise<void> {
   em.create(MessageBatchEntity, { id: '00000000-0000-4000-8000-0000000000b1', sessionId: SEED_SESSION_IDS[0], total: 3, delayMs: 100, createdAt: at, updatedAt: at });
   for (let i = 0; i < 2; i++) {
     em.create(WebhookEntity, {
-      id: `00000000-0000-4000-8000-0000000000w${i}`.slice(0, 36),
+      id: SEED_WEBHOOK_IDS[i],
       sessionId: SEED_SESSION_IDS[i],
       url: `https://hooks.example.com/${i}`,
       events: ['*'],
       secret: `whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LSR${i}`,
+      // The first one was rotated: its previous secret signs until a week after.
+      ...(i === 0 ? { previousSecret: SEED_PREVIOUS_WEBHOOK_SECRET, previousSecretExpiresAt: new Date(at.getTime() + 7 * 86_400_000) } : {}),
       headers: { authorization: `Bearer token-${i}` },
       active: i === 0,
       retryAttempts: 5,
@@ -52,7 +57,7 @@ export async function seedSmallTables(orm: MikroORM): Promise<void> {
   const sqlite = orm.config.get('dbName')?.toString().endsWith('.sqlite');
   await knex.raw(
     `insert into webhook_deliveries (id, webhook_id, session_id, event_id, event_type, payload, status, round, attempts, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ['d1', '00000000-0000-4000-8000-0000000000w0'.slice(0, 36), SEED_SESSION_IDS[0], 'e1', 'message.received', '{"x":1}', 'delivered', 0, '[]', sqlite ? +at : at, sqlite ? +at : at],
+    ['d1', SEED_WEBHOOK_IDS[0], SEED_SESSION_IDS[0], 'e1', 'message.received', '{"x":1}', 'delivered', 0, '[]', sqlite ? +at : at, sqlite ? +at : at],
   );
   await knex.raw(`insert into webhook_cursors (stream, last_seq, updated_at) values (?, ?, ?)`, ['EVENTS', 9_007_199_254, sqlite ? +at : at]);
 }

@@ -7,6 +7,8 @@ export interface ReceivedWebhook<E> {
   webhookId: string;
   /** The `traceparent` header the sender passed on, if any. */
   traceparent?: string;
+  /** The `webhook-signature` and `webhook-timestamp` headers and the body as sent, for checks of their own. */
+  signed: { signature: string; timestamp: string; body: string };
   event: E;
 }
 
@@ -17,6 +19,12 @@ export interface WebhookReceiverOptions {
   toleranceSeconds?: number;
   /** The status for a request that passed the checks, once it is recorded; default 200. `tries` counts this one. */
   answer?: (webhookId: string, tries: number) => number | Promise<number>;
+}
+
+/** The `v1,…` signature Standard Webhooks makes with `secret`: one of the space-separated entries of `webhook-signature`. */
+export function signatureWith(secret: string, webhookId: string, timestamp: string, body: string): string {
+  const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
+  return `v1,${createHmac('sha256', key).update(`${webhookId}.${timestamp}.${body}`).digest('base64')}`;
 }
 
 /** A webhook receiver on 127.0.0.1 that records what it was sent, as a customer's endpoint would see it. */
@@ -68,7 +76,8 @@ export class WebhookReceiver<E extends { id: string } = { id: string; type: stri
     }
     const event = JSON.parse(body) as E;
     const traceparent = req.headers.traceparent;
-    this.received.push({ webhookId, traceparent: typeof traceparent === 'string' ? traceparent : undefined, event });
+    const signed = { signature: String(req.headers['webhook-signature']), timestamp: String(req.headers['webhook-timestamp']), body };
+    this.received.push({ webhookId, traceparent: typeof traceparent === 'string' ? traceparent : undefined, signed, event });
     this.eventsById.set(webhookId, (this.eventsById.get(webhookId) ?? new Set()).add(event.id));
     const tries = (this.tries.get(webhookId) ?? 0) + 1;
     this.tries.set(webhookId, tries);
@@ -80,9 +89,7 @@ export class WebhookReceiver<E extends { id: string } = { id: string; type: stri
   private verified(req: IncomingMessage, webhookId: string, body: string): boolean {
     if (this.options.verifySignatures === false) return true;
     const timestamp = String(req.headers['webhook-timestamp']);
-    const key = Buffer.from(this.secret.slice('whsec_'.length), 'base64');
-    const expected = `v1,${createHmac('sha256', key).update(`${webhookId}.${timestamp}.${body}`).digest('base64')}`;
-    if (!String(req.headers['webhook-signature']).split(' ').includes(expected)) return false;
+    if (!String(req.headers['webhook-signature']).split(' ').includes(signatureWith(this.secret, webhookId, timestamp, body))) return false;
     const { toleranceSeconds } = this.options;
     return toleranceSeconds === undefined || Math.abs(Date.now() / 1000 - Number(timestamp)) <= toleranceSeconds;
   }

@@ -88,7 +88,7 @@ describe('PostgreSQL migrations (real PostgreSQL)', () => {
     await db.execute(`insert into messages (id, session_id, chat_id, "from", "to", direction, type, payload, status, timeline, created_at, updated_at, due_at)
       values ${row('in-1', 'incoming')}, ${row('out-1', 'outgoing')}`);
 
-    expect((await runMigrations(orm)).applied).toEqual(['Migration0007MessageAnnounced']);
+    expect((await orm.migrator.up({ to: 'Migration0007MessageAnnounced' })).map((m) => m.name)).toEqual(['Migration0007MessageAnnounced']);
     expect(await readSchemaVersion(orm.em)).toBe(7);
     const rows = (await db.execute(`select id, announced_at = created_at as announced, announced_at is null as owed from messages order by id`)) as {
       id: string;
@@ -101,6 +101,22 @@ describe('PostgreSQL migrations (real PostgreSQL)', () => {
     ]);
     const [index] = (await db.execute(`select indexdef from pg_indexes where indexname = 'messages_unannounced_index'`)) as { indexdef: string }[];
     expect(index?.indexdef).toMatch(/WHERE \(\(announced_at IS NULL\) AND/);
+  });
+
+  it('upgrades to version 8 with every webhook keeping its secret and none before it', async () => {
+    const orm = await connected(await freshDatabase());
+    await orm.migrator.up({ to: 'Migration0007MessageAnnounced' });
+    const db = orm.em.getConnection();
+    await db.execute(`insert into sessions (id, name, engine, status, desired_state, config, lease_generation, created_at, updated_at)
+      values ('s1', 's1', 'simulator', 'created', 'running', '{}', 0, now(), now())`);
+    await db.execute(`insert into webhooks (id, session_id, url, events, secret, headers, active, retry_attempts, retry_backoff_ms, created_at, updated_at)
+      values ('w1', 's1', 'https://hooks.example.com/a', '["*"]', 'whsec_kept', '{}', true, 3, 10, now(), now())`);
+
+    expect((await orm.migrator.up({ to: 'Migration0008WebhookPreviousSecret' })).map((m) => m.name)).toEqual(['Migration0008WebhookPreviousSecret']);
+    expect(await readSchemaVersion(orm.em)).toBe(8);
+    expect(await db.execute(`select secret, previous_secret, previous_secret_expires_at from webhooks`)).toEqual([
+      { secret: 'whsec_kept', previous_secret: null, previous_secret_expires_at: null },
+    ]);
   });
 
   it('refuses a database stamped by a newer release, with a clear message', async () => {

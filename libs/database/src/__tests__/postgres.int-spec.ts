@@ -5,6 +5,8 @@ import { DatabaseHealth } from '../database.health';
 import { openDatabase } from '../open-database';
 import { runMessageAnnouncementsContract } from './message-announcements.contract';
 import { runRepositoryContract } from './repositories.contract';
+import { runWebhookSecretsContract } from './webhook-secrets.contract';
+import { runWebhookCursorsContract } from './webhook-cursors.contract';
 import { MikroORM as Orm } from '@mikro-orm/core';
 import { createDatabaseOptions } from '../database.config';
 
@@ -31,6 +33,8 @@ afterAll(async () => {
 
 runRepositoryContract('postgres', { orm: () => orm, other: () => other, available: () => reachable });
 runMessageAnnouncementsContract('postgres', { orm: () => orm, other: () => other, available: () => reachable });
+runWebhookSecretsContract('postgres', { orm: () => orm, other: () => other, available: () => reachable });
+runWebhookCursorsContract('postgres', { orm: () => orm, other: () => other, available: () => reachable });
 
 describe('postgres plug health', () => {
   beforeEach(({ skip }) => skip(!reachable, `PostgreSQL at ${url} is unreachable`));

@@ -6,9 +6,12 @@ import { DatabaseHealth } from '../database.health';
 import { openDatabase } from '../open-database';
 import { MessageRepository } from '../repositories/message.repository';
 import { SessionRepository } from '../repositories/session.repository';
+import { WebhookRepository } from '../repositories/webhook.repository';
 import { SCHEMA_VERSION, readSchemaVersion } from '../schema-version';
 import { runMessageAnnouncementsContract } from './message-announcements.contract';
 import { runRepositoryContract } from './repositories.contract';
+import { runWebhookSecretsContract } from './webhook-secrets.contract';
+import { runWebhookCursorsContract } from './webhook-cursors.contract';
 import { sqliteConfig } from './sqlite-config';
 
 const dir = mkdtempSync(join(tmpdir(), 'plugboard-sqlite-'));
@@ -31,6 +34,8 @@ afterAll(async () => {
 
 runRepositoryContract('sqlite', { orm: () => orm, other: () => other, available: () => true });
 runMessageAnnouncementsContract('sqlite', { orm: () => orm, other: () => other, available: () => true });
+runWebhookSecretsContract('sqlite', { orm: () => orm, other: () => other, available: () => true });
+runWebhookCursorsContract('sqlite', { orm: () => orm, other: () => other, available: () => true });
 
 describe('sqlite plug', () => {
   it('stamps the schema version after syncing', async () => {
@@ -64,6 +69,27 @@ describe('sqlite plug', () => {
     // The partial index survives the sync's table rebuilds.
     const indexes = await upgraded.em.getConnection().execute<{ sql: string }[]>(`select sql from sqlite_master where name = 'messages_unannounced_index'`);
     expect(indexes[0]?.sql).toMatch(/where "announced_at" is null/);
+    expect(await readSchemaVersion(upgraded.em)).toBe(SCHEMA_VERSION);
+    await upgraded.close(true);
+  });
+
+  it('gives the webhooks of a version 7 database the previous-secret columns, empty, when it syncs it', async () => {
+    const path = join(dir, 'previous-secret', 'plugboard.sqlite');
+    const first = await openDatabase(sqliteConfig(path));
+    const session = await new SessionRepository(first).create({ name: 'older', engine: 'simulator' });
+    const input = { sessionId: session.id, url: 'https://hooks.example.com/a', events: ['*'], secret: 'whsec_kept', headers: {}, active: true, retryAttempts: 3, retryBackoffMs: 10 };
+    const webhook = await new WebhookRepository(first).create(input);
+    // As version 7 left it: no previous secret columns.
+    await first.em.getConnection().execute('alter table "webhooks" drop column "previous_secret"');
+    await first.em.getConnection().execute('alter table "webhooks" drop column "previous_secret_expires_at"');
+    await first.em.getConnection().execute('update schema_info set version = 7');
+    await first.close(true);
+
+    const upgraded = await openDatabase(sqliteConfig(path));
+    const webhooks = new WebhookRepository(upgraded);
+    expect(await webhooks.get(webhook.id)).toMatchObject({ secret: 'whsec_kept', previousSecret: null, previousSecretExpiresAt: null });
+    const until = new Date('2030-01-01T00:00:00.000Z');
+    expect(await webhooks.rotateSecret(webhook.id, 'whsec_new', until)).toMatchObject({ secret: 'whsec_new', previousSecret: 'whsec_kept', previousSecretExpiresAt: until });
     expect(await readSchemaVersion(upgraded.em)).toBe(SCHEMA_VERSION);
     await upgraded.close(true);
   });

@@ -4,7 +4,7 @@ import { SessionEntity } from './session.entity';
 
 /**
  * A session's webhook: where its events are POSTed, which types, and how hard to retry.
- * `secret` and the custom header values never leave the gateway through the API.
+ * `secret`, `previousSecret` and the custom header values never leave the gateway through the API.
  */
 @Entity({ tableName: 'webhooks' })
 @Index({ name: 'webhooks_session_index', properties: ['sessionId', 'createdAt', 'id'] })
@@ -25,6 +25,13 @@ export class WebhookEntity {
   /** `whsec_` + base64 key bytes (Standard Webhooks). */
   @Property({ type: 'string' })
   secret!: string;
+
+  /** The secret before the last rotation: it signs too until `previousSecretExpiresAt`. */
+  @Property({ type: 'string', nullable: true })
+  previousSecret?: string | null;
+
+  @Property({ type: 'datetime', nullable: true })
+  previousSecretExpiresAt?: Date | null;
 
   @Property({ type: 'json' })
   headers: Record<string, string> & Opt = {};

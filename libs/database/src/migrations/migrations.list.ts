@@ -6,6 +6,7 @@ import { Migration0004Webhooks } from './0004-webhooks.migration';
 import { Migration0005Media } from './0005-media.migration';
 import { Migration0006MessageSchedule } from './0006-message-schedule.migration';
 import { Migration0007MessageAnnounced } from './0007-message-announced.migration';
+import { Migration0008WebhookPreviousSecret } from './0008-webhook-previous-secret.migration';
 
 /**
  * Every PostgreSQL migration, in order, registered explicitly (the build has no .ts files
@@ -19,4 +20,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration0005Media', class: Migration0005Media },
   { name: 'Migration0006MessageSchedule', class: Migration0006MessageSchedule },
   { name: 'Migration0007MessageAnnounced', class: Migration0007MessageAnnounced },
+  { name: 'Migration0008WebhookPreviousSecret', class: Migration0008WebhookPreviousSecret },
 ];

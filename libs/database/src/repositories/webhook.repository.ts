@@ -1,4 +1,4 @@
-import type { EntityManager, MikroORM } from '@mikro-orm/core';
+import { type EntityManager, type MikroORM, raw } from '@mikro-orm/core';
 import { DatabaseError } from '../database.errors';
 import { WebhookEntity } from '../entities/webhook.entity';
 import { guardDriverErrors } from './guard-driver-errors';
@@ -39,6 +39,24 @@ export class WebhookRepository {
     return guardDriverErrors(async () => {
       const em = this.em();
       const affected = await em.nativeUpdate(WebhookEntity, { id }, { ...changes, updatedAt: new Date() });
+      if (affected === 0) throw DatabaseError.notFound('webhook', id);
+      return em.fork().findOneOrFail(WebhookEntity, { id });
+    });
+  }
+
+  /**
+   * `secret` becomes the signing secret and the current one the previous, which signs too until
+   * `previousExpiresAt` (none is kept when null), replacing any older previous one. One UPDATE,
+   * so two rotations at once cannot both keep the same secret. NOT_FOUND when missing.
+   */
+  rotateSecret(id: string, secret: string, previousExpiresAt: Date | null): Promise<WebhookEntity> {
+    return guardDriverErrors(async () => {
+      const em = this.em();
+      const affected = await em.nativeUpdate(
+        WebhookEntity,
+        { id },
+        { secret, previousSecret: previousExpiresAt ? raw('secret') : null, previousSecretExpiresAt: previousExpiresAt, updatedAt: new Date() },
+      );
       if (affected === 0) throw DatabaseError.notFound('webhook', id);
       return em.fork().findOneOrFail(WebhookEntity, { id });
     });

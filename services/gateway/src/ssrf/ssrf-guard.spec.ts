@@ -82,7 +82,7 @@ describe('assertPublicUrl', () => {
 
 describe('delivery through the guard', () => {
   const settings = new WebhookSettings(2_000, 1024, 1, []);
-  const input = { id: 'msg_1', secret: 'whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYX', body: '{}', headers: {} };
+  const input = { id: 'msg_1', secrets: ['whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYX'], body: '{}', headers: {} };
 
   it.each([
     ['http://169.254.169.254/latest/meta-data/'],

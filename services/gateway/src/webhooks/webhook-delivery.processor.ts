@@ -10,6 +10,7 @@ import { type WebhookJobData, attemptsInRound, enqueueNextAttempt, enqueueNextAt
 import { isRetryable, retryDelayMs } from './webhook-retry';
 import { WebhookSender } from './webhook-sender';
 import { WebhookSettings } from './webhook-settings';
+import { signingSecrets } from './webhook-signature';
 import { WEBHOOK_METRICS } from './webhook.metrics';
 
 const SWEEP_PAGE = 500;
@@ -108,7 +109,7 @@ export class WebhookDeliveryProcessor implements OnApplicationBootstrap, OnAppli
       return 'dead';
     }
 
-    const result = await this.sender.send({ url: webhook.url, id: deliveryId, secret: webhook.secret, body, headers: webhook.headers });
+    const result = await this.sender.send({ url: webhook.url, id: deliveryId, secrets: signingSecrets(webhook, at.getTime()), body, headers: webhook.headers });
     if (this.logger.isLevelEnabled('debug')) {
       this.logger.debug(`webhooks: delivery ${deliveryId} of event ${row.eventId} try ${attempt}: ${result.error ?? `HTTP ${result.statusCode}`} in ${result.durationMs} ms`, 'Webhooks');
     }

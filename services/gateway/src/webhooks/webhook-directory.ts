@@ -14,7 +14,9 @@ interface Cached<T> {
  * every event, delivery reads the webhook for every try). Changes made through this gateway
  * invalidate it at once; other replicas see them within the TTL, which loses no event:
  * every replica fans out every event and rows are idempotent, so the replica that made the
- * change adds any row a stale one missed, and a try reads its delivery row fresh.
+ * change adds any row a stale one missed, and a try reads its delivery row fresh. A cached
+ * webhook carries its previous secret and that secret's expiry, so a try finds the secrets
+ * that sign it without a read; a rotation reaches other replicas within the TTL as well.
  */
 @Injectable()
 export class WebhookDirectory {

@@ -2,14 +2,15 @@ import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { type HostResolver, PinnedDispatcherPool, SsrfBlockedError, type VettedUrl } from '../ssrf';
-import { signWebhook } from './webhook-signature';
+import { signatureHeader } from './webhook-signature';
 import { WebhookSettings } from './webhook-settings';
 
 export interface WebhookRequest {
   url: string;
   /** `webhook-id`: the delivery id, the same on every try. */
   id: string;
-  secret: string;
+  /** The secrets that sign it, current first: two during a rotation's grace period (see signingSecrets). */
+  secrets: readonly string[];
   body: string;
   /** Custom headers of the webhook (never ours: those were refused at registration). */
   headers: Record<string, string>;
@@ -83,7 +84,7 @@ export class WebhookSender implements OnApplicationShutdown {
           'user-agent': USER_AGENT,
           'webhook-id': input.id,
           'webhook-timestamp': String(timestamp),
-          'webhook-signature': signWebhook(input.secret, input.id, timestamp, input.body),
+          'webhook-signature': signatureHeader(input.secrets, input.id, timestamp, input.body),
         },
         signal: deadline.signal,
       });

@@ -21,8 +21,36 @@ export function isValidWebhookSecret(secret: string): boolean {
  * decoded bytes: the `webhook-signature` header of Standard Webhooks.
  */
 export function signWebhook(secret: string, id: string, timestamp: number, body: string): string {
+  return signContent(secret, `${id}.${timestamp}.${body}`);
+}
+
+/**
+ * The `webhook-signature` header signed with each secret, space-separated as Standard Webhooks
+ * allows: a receiver holding any one of them verifies.
+ */
+export function signatureHeader(secrets: readonly string[], id: string, timestamp: number, body: string): string {
+  if (secrets.length === 1) return signWebhook(secrets[0], id, timestamp, body);
+  // The signed content is built once, not per secret: bodies can be large.
+  const content = `${id}.${timestamp}.${body}`;
+  return secrets.map((secret) => signContent(secret, content)).join(' ');
+}
+
+/** What decides which secrets sign: a webhook's current secret and the one before its last rotation. */
+export interface WebhookSecrets {
+  secret: string;
+  previousSecret?: string | null;
+  previousSecretExpiresAt?: Date | null;
+}
+
+/** The secrets that sign a request sent at `now`: the current one, then the previous one until it expires. */
+export function signingSecrets(webhook: WebhookSecrets, now: number): string[] {
+  const { secret, previousSecret, previousSecretExpiresAt } = webhook;
+  return previousSecret && previousSecretExpiresAt && previousSecretExpiresAt.getTime() > now ? [secret, previousSecret] : [secret];
+}
+
+function signContent(secret: string, content: string): string {
   const key = Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64');
-  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+  return `v1,${createHmac('sha256', key).update(content).digest('base64')}`;
 }
 
 /**

@@ -4,6 +4,7 @@ import { WebhookDeliveryProcessor } from './webhook-delivery.processor';
 import { WebhookDeliveryStatements } from './webhook-delivery-statements';
 import { WebhookDirectory } from './webhook-directory';
 import { WebhookFanout } from './webhook-fanout';
+import { WebhookSecretsController } from './webhook-secrets.controller';
 import { WebhookSender } from './webhook-sender';
 import { WebhookSettings } from './webhook-settings';
 import { WebhooksController } from './webhooks.controller';
@@ -11,7 +12,7 @@ import { WebhooksService } from './webhooks.service';
 
 /** Webhook routes, event fan-out from the durable events stream, and the delivery processor. */
 @Module({
-  controllers: [WebhooksController],
+  controllers: [WebhooksController, WebhookSecretsController],
   providers: [
     { provide: WebhookSettings, inject: [APP_CONFIG], useFactory: (config: AppConfig) => WebhookSettings.fromConfig(config) },
     WebhookSender,

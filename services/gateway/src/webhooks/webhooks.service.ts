@@ -7,10 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { assertPublicUrl } from '../ssrf';
 import { enqueueNextAttempt } from './webhook-jobs';
 import type { CreateWebhookInput, UpdateWebhookInput } from './webhook.schemas';
+import type { RotatedWebhookSecret, RotateWebhookSecretInput } from './webhook-secrets.schemas';
 import { type WebhookResponse, WebhookSender } from './webhook-sender';
 import { WebhookDirectory } from './webhook-directory';
 import { WebhookSettings } from './webhook-settings';
-import { generateWebhookSecret } from './webhook-signature';
+import { generateWebhookSecret, signingSecrets } from './webhook-signature';
 import { type WebhookDeliveryView, type WebhookView, webhookDeliveryView, webhookView } from './webhook-views';
 import { type SessionScope, assertInScope } from '../auth/session-scope';
 
@@ -75,6 +76,21 @@ export class WebhooksService {
     if (!deleted) throw new ServiceError(ErrorCode.NotFound, `webhook ${id} not found`);
   }
 
+  /**
+   * A new signing secret (given or generated), shown in the answer this once. The current one
+   * goes on signing beside it for `graceSeconds` (not at all for 0), so receivers can switch
+   * without a failed delivery; a rotation during a grace period ends the older secret's.
+   */
+  async rotateSecret(id: string, input: RotateWebhookSecretInput, scope: SessionScope): Promise<RotatedWebhookSecret & { sessionId: string }> {
+    const webhook = await this.require(id, scope);
+    if (input.secret === webhook.secret) throw new ServiceError(ErrorCode.ValidationFailed, 'the new secret must differ from the current one');
+    const secret = input.secret ?? generateWebhookSecret();
+    const previousSecretExpiresAt = input.graceSeconds > 0 ? new Date(Date.now() + input.graceSeconds * 1000) : null;
+    await this.database.webhooks.rotateSecret(id, secret, previousSecretExpiresAt);
+    this.directory.invalidate();
+    return { id, sessionId: webhook.sessionId, secret, previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? null };
+  }
+
   /** One signed `webhook.test` POST, now, without retries or a delivery row. */
   async test(id: string, scope: SessionScope): Promise<WebhookResponse & { id: string }> {
     const webhook = await this.require(id, scope);
@@ -87,7 +103,8 @@ export class WebhooksService {
       occurredAt: new Date().toISOString(),
       data: { webhookId: webhook.id },
     });
-    return { id: deliveryId, ...(await this.sender.send({ url: webhook.url, id: deliveryId, secret: webhook.secret, body, headers: webhook.headers })) };
+    const secrets = signingSecrets(webhook, Date.now());
+    return { id: deliveryId, ...(await this.sender.send({ url: webhook.url, id: deliveryId, secrets, body, headers: webhook.headers })) };
   }
 
   async deliveries(id: string, query: { status?: 'pending' | 'delivered' | 'dead'; limit: number; cursor?: string }, scope: SessionScope) {

@@ -10,5 +10,9 @@ export function upgradeExportedRow(table: string, row: Record<string, unknown>, 
     // As migration 0007: a message received before version 7 was announced then.
     return { ...row, announced_at: row.direction === 'incoming' ? row.created_at : null };
   }
+  if (schemaVersion < 8 && table === 'webhooks' && !('previous_secret' in row)) {
+    // As migration 0008: a webhook had never been rotated.
+    return { ...row, previous_secret: null, previous_secret_expires_at: null };
+  }
   return row;
 }

@@ -18,9 +18,16 @@ const FALLBACKS: Record<string, () => unknown> = {
 };
 
 /**
+ * Secrets a row can do without: the previous webhook secret only signs until a rotation's grace
+ * period ends, so a row with none to keep simply has none (the current secret alone signs).
+ */
+const OPTIONAL = new Set(['webhooks.previous_secret']);
+
+/**
  * Redacted secrets on import: a row keeps the value the target database holds for the same
  * primary key (read before anything is deleted; these tables are small). A row with nothing to
- * keep is refused with IMPORT_REDACTED, unless allowRedacted, which puts a fallback in.
+ * keep gets null for an OPTIONAL secret; for any other it is refused with IMPORT_REDACTED, unless
+ * allowRedacted, which puts a fallback in.
  */
 export class RedactedSecrets {
   private constructor(
@@ -51,6 +58,7 @@ export class RedactedSecrets {
   valueFor(table: string, column: string, primaryKey: unknown): unknown {
     const kept = this.existing.get(table)?.get(primaryKey);
     if (kept && kept[column] !== null && kept[column] !== undefined) return kept[column];
+    if (OPTIONAL.has(`${table}.${column}`)) return null;
     const fallback = FALLBACKS[`${table}.${column}`];
     if (this.allowRedacted && fallback) return fallback();
     throw new ServiceError(

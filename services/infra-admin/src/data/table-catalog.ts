@@ -38,9 +38,9 @@ export const EXPORT_TABLE_ORDER = [
 
 export const NOT_EXPORTED_TABLES = ['schema_info'];
 
-/** Webhook secrets and custom header values (tokens), API key hashes. */
+/** Webhook secrets (current and previous) and custom header values (tokens), API key hashes. */
 export const SECRET_COLUMNS: Record<string, string[]> = {
-  webhooks: ['secret', 'headers'],
+  webhooks: ['secret', 'previous_secret', 'headers'],
   api_keys: ['hash'],
 };
 
