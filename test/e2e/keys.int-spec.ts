@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { INestApplication } from '@nestjs/common';
+import { METHOD_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
+import { ModulesContainer } from '@nestjs/core';
 import { RouteCatalog } from '../../services/gateway/src/openapi/route-catalog';
 import { MASTER_KEY, type TestGateway, startTestGateway } from './keys-gateway';
 
@@ -7,11 +11,35 @@ const ERROR_SHAPE = { error: { code: expect.any(String), message: expect.any(Str
 /** The parts of an OpenAPI operation the document tests read. */
 type OpenApiContent = Record<string, { schema?: Record<string, any> }>; // eslint-disable-line @typescript-eslint/no-explicit-any
 interface OpenApiOperation {
+  operationId: string;
   parameters?: { name: string; in: string }[];
   requestBody?: { content: OpenApiContent };
   responses: Record<string, { content?: OpenApiContent; headers?: Record<string, unknown> }>;
 }
 const hasSchemas = (content: OpenApiContent | undefined) => content !== undefined && Object.keys(content).length > 0 && Object.values(content).every((c) => c.schema !== undefined);
+
+/** What an operation's documentation lacks: a success answer, a schema for each success body (a 204 has none), the schema of the body it reads. */
+function documentationProblems(route: string, op: OpenApiOperation | undefined, readsBody: boolean): string[] {
+  if (!op) return [`${route}: missing`];
+  const successes = Object.entries(op.responses).filter(([status]) => /^2\d\d$/.test(status));
+  return [
+    ...(successes.length === 0 ? [`${route}: no success answer`] : []),
+    ...successes.filter(([status, response]) => status !== '204' && !hasSchemas(response.content)).map(([status]) => `${route}: ${status} without a schema`),
+    ...(readsBody && !hasSchemas(op.requestBody?.content) ? [`${route}: request body without a schema`] : []),
+  ];
+}
+
+/** The operationId (`Controller_method`, as @nestjs/swagger names them) of every HTTP route with a @Body() parameter. */
+function operationsReadingBody(app: INestApplication): string[] {
+  const controllers = [...app.get(ModulesContainer).values()].flatMap((module) => [...module.controllers.values()].map((wrapper) => wrapper.metatype));
+  return controllers.flatMap((controller) => {
+    if (typeof controller !== 'function') return [];
+    const routes = Object.getOwnPropertyNames(controller.prototype).filter((name) => Reflect.hasMetadata(METHOD_METADATA, controller.prototype[name]));
+    const readsBody = (name: string) =>
+      Object.keys(Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, name) ?? {}).some((key) => key.split(':')[0] === String(RouteParamtypes.BODY));
+    return routes.filter(readsBody).map((name) => `${controller.name}_${name}`);
+  });
+}
 
 /** No error body may carry a stack trace or a source path. */
 function expectNoStack(text: string): void {
@@ -200,14 +228,7 @@ describe('gateway API keys, roles, scopes, audit and hardening (in-process gatew
     // Every success answer but a 204 has a body schema; every route that reads a body documents it.
     const problems = documented.flatMap((route) => {
       const [method, path] = route.split(' ');
-      const op = operation(method, path);
-      if (!op) return [`${route}: missing`];
-      const successes = Object.entries(op.responses).filter(([status]) => /^2\d\d$/.test(status));
-      return [
-        ...(successes.length === 0 ? [`${route}: no success answer`] : []),
-        ...successes.filter(([status, response]) => status !== '204' && !hasSchemas(response.content)).map(([status]) => `${route}: ${status} without a schema`),
-        ...(withBody.includes(route) && !hasSchemas(op.requestBody?.content) ? [`${route}: request body without a schema`] : []),
-      ];
+      return documentationProblems(route, operation(method, path), withBody.includes(route));
     });
     expect(problems).toEqual([]);
 
@@ -230,5 +251,33 @@ describe('gateway API keys, roles, scopes, audit and hardening (in-process gatew
     expect(download?.responses['206'].headers).toHaveProperty('content-range');
     expect(download?.responses['416']).toMatchObject({ headers: { 'content-range': expect.any(Object) }, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
     expect(json(operation('GET', '/health'), '503')).toEqual(json(operation('GET', '/health'), '200'));
+  });
+
+  it('documents every operation: a success answer, the schema of each answer body, and of every JSON body a route reads', async () => {
+    const { body: doc } = await gw.call('GET', '/api/docs-json');
+    const operations = Object.entries(doc.paths as Record<string, Record<string, OpenApiOperation>>).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, op]) => ({ route: `${method.toUpperCase()} ${path}`, op })),
+    );
+    // service-kit's probes and metrics are in the document too, and walked like the rest.
+    expect(operations.map((o) => o.route)).toEqual(expect.arrayContaining(['GET /api/events', 'GET /health/live', 'GET /health/ready', 'GET /metrics']));
+
+    // No exemptions: a streamed or binary answer documents its media type with a string schema.
+    const bodyReaders = operationsReadingBody(gw.handle.app);
+    expect(bodyReaders).toEqual(expect.arrayContaining(['SessionsController_create', 'SessionsController_inbound', 'KeysController_create']));
+    const operationIds = new Set(operations.map((o) => o.op.operationId));
+    expect(bodyReaders.filter((id) => !operationIds.has(id))).toEqual([]);
+    expect(operations.flatMap(({ route, op }) => documentationProblems(route, op, bodyReaders.includes(op.operationId)))).toEqual([]);
+
+    const responses = (route: string) => operations.find((o) => o.route === route)?.op.responses ?? {};
+    const binary = { type: 'string', format: 'binary' };
+    expect(responses('GET /api/sessions/{id}/qr')['200']).toMatchObject({
+      headers: { 'x-qr-expires-at': expect.any(Object) },
+      content: { 'application/json': { schema: { required: ['qr', 'expiresAt'] } }, 'image/png': { schema: binary } },
+    });
+    expect(responses('GET /api/infra/export-data')['200']).toMatchObject({ headers: { 'x-job-id': expect.any(Object) }, content: { 'application/gzip': { schema: binary } } });
+    const exportData = operations.find((o) => o.route === 'GET /api/infra/export-data')?.op;
+    expect(exportData?.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ in: 'header', name: 'x-export-passphrase' })]));
+    expect(responses('GET /api/events')['200'].content).toEqual({ 'text/event-stream': { schema: { type: 'string' } } });
+    expect(responses('GET /health/ready')['503'].content?.['application/json'].schema).toMatchObject({ required: ['ready', 'sockets'] });
   });
 });

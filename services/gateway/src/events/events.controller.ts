@@ -1,12 +1,21 @@
 import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
-import { ApiHeader, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ErrorCode, EVENT_TYPES } from '@plugboard/contracts';
 import { ServiceError } from '@plugboard/service-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RequireRole } from '../auth/require-role.decorator';
 import { allowedSessionIds } from '../auth/session-scope';
+import { apiTextResponse } from '../openapi/api-content.decorators';
 import { type EventStreamQuery, parseEventStreamQuery } from './event-stream-query';
 import { EventStreams } from './event-streams';
+
+/** What the stream carries, for the OpenAPI document (its body is a stream of frames, not one JSON value). */
+const SSE_FRAMES = [
+  'Server-Sent Events, one frame per event: `id: <stream sequence>`, `event: <type>`, `data: <event envelope as JSON>`.',
+  'On a resume from a point the stream no longer holds, `event: reset` with `data: { reason, lastEventId, resumeFrom }` comes first.',
+  'Admin keys that do not filter by type also get `event: infra.job` frames (no id) with `data: { id, kind, state, progress }`.',
+  'Comment lines (`:`) keep the connection open.',
+].join(' ');
 
 /** Live WhatsApp events over Server-Sent Events. */
 @ApiTags('events')
@@ -22,12 +31,11 @@ export class EventsController {
    */
   @Get()
   @RequireRole('viewer')
-  @ApiProduces('text/event-stream')
   @ApiQuery({ name: 'sessionId', required: false, description: 'Only these sessions: repeat it or give a comma list', schema: { type: 'string' } })
   @ApiQuery({ name: 'types', required: false, description: `Comma list of event types: ${EVENT_TYPES.join(', ')}`, schema: { type: 'string' } })
   @ApiQuery({ name: 'lastEventId', required: false, description: 'Resume point for clients that cannot send Last-Event-ID', schema: { type: 'string' } })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Stream sequence of the last event received: resume after it' })
-  @ApiResponse({ status: 200, description: 'A Server-Sent Events stream', content: { 'text/event-stream': { schema: { type: 'string' } } } })
+  @apiTextResponse(200, 'text/event-stream', SSE_FRAMES)
   async stream(
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,

@@ -1,5 +1,7 @@
 import { ApiOperation, ApiResponse } from '@nestjs/swagger';
+import type { z } from 'zod';
 import { ERROR_REF } from './openapi.document';
+import { openApiSchema } from './zod-json-schema';
 
 /** Raw bytes, as OpenAPI 3.0 writes them. */
 export const BINARY_SCHEMA = { type: 'string', format: 'binary' };
@@ -28,6 +30,17 @@ export function apiBinaryBody(mediaTypes: string[], description: string): Method
 /** Documents an answer whose body is raw bytes of the given media type, with the headers it carries. */
 export function apiBinaryResponse(status: number, mediaType: string, description: string, headers: HeaderDocs = {}): MethodDecorator {
   return ApiResponse({ status, description, headers: headerObjects(headers), content: { [mediaType]: { schema: BINARY_SCHEMA } } });
+}
+
+/** Documents an answer of JSON, or of raw bytes of `binaryType` when the client's Accept header asks for that type. */
+export function apiJsonOrBinaryResponse(status: number, schema: z.ZodType, binaryType: string, description: string, headers: HeaderDocs = {}): MethodDecorator {
+  const content = { 'application/json': { schema: openApiSchema(schema) }, [binaryType]: { schema: BINARY_SCHEMA } };
+  return ApiResponse({ status, description, headers: headerObjects(headers), content });
+}
+
+/** Documents an answer whose body is text of the given media type (a stream of frames, an exposition), described in prose. */
+export function apiTextResponse(status: number, mediaType: string, description: string, headers: HeaderDocs = {}): MethodDecorator {
+  return ApiResponse({ status, description, headers: headerObjects(headers), content: { [mediaType]: { schema: { type: 'string' } } } });
 }
 
 /** Documents an error answer (the one error shape) that carries headers of its own. */

@@ -4,6 +4,7 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { HttpAppConfigurer, ServiceContext } from '@plugboard/service-kit';
 import { buildOpenApiDocument } from './openapi.document';
 import { RouteCatalog } from './route-catalog';
+import { documentServiceKitRoutes } from './service-kit-routes.docs';
 
 /** The UI; the JSON document is at `${DOCS_PATH}-json`. */
 export const DOCS_PATH = 'api/docs';
@@ -25,6 +26,7 @@ export class OpenApiConfigurer extends HttpAppConfigurer {
     app.getHttpAdapter().getInstance().addHook('onRoute', (route) => {
       for (const method of [route.method].flat()) this.catalog.add({ method, url: route.url });
     });
+    documentServiceKitRoutes();
     // A factory: the document is built on first request, after every module registered its routes.
     SwaggerModule.setup(DOCS_PATH, app, () => buildOpenApiDocument(app, this.context.version), {
       jsonDocumentUrl: `${DOCS_PATH}-json`,

@@ -1,26 +1,35 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import {
   CreateSessionRequestSchema,
   type ReplyOf,
   SessionIdSchema,
   type SessionQr,
+  SessionQrSchema,
+  SessionSubjects,
   type SessionView,
+  SessionViewSchema,
   SimulatorInboundRequestSchema,
+  SimulatorSubjects,
 } from '@plugboard/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { toBuffer } from 'qrcode';
 import { AuditService } from '../audit/audit.service';
 import { RequireRole } from '../auth/require-role.decorator';
 import { allowedSessionIds, assertAllSessionsAllowed } from '../auth/session-scope';
+import { apiJsonOrBinaryResponse } from '../openapi/api-content.decorators';
+import { apiBody, apiResponse } from '../openapi/api-schema.decorators';
 import { SessionReadCache } from './session-read-cache';
 import { parseInput } from './session-request';
 import { type SessionStatusBody, SessionStatusCache } from './session-status-cache';
 import { SessionsClient } from './sessions.client';
+import { SessionStatusBodySchema, SimulatorInboundBodySchema } from './sessions.schemas';
 
 /**
  * WhatsApp sessions: create, list, start/stop/logout, status, QR, and the simulator's controls.
  * Reads go through the caches; a change made here drops what it touched, so the caller reads its own write.
  */
+@ApiTags('sessions')
 @Controller('api/sessions')
 export class SessionsController {
   constructor(
@@ -33,6 +42,8 @@ export class SessionsController {
   /** 201 with the new session; it starts at once unless `start: false`. Not for a key limited to some sessions. */
   @Post()
   @RequireRole('operator')
+  @apiBody(CreateSessionRequestSchema)
+  @apiResponse(201, SessionViewSchema)
   async create(@Req() request: FastifyRequest, @Body() body: unknown): Promise<SessionView> {
     assertAllSessionsAllowed(request, 'create sessions');
     const view = await this.client.request('sessions.create', parseInput(CreateSessionRequestSchema, body ?? {}, 'session'));
@@ -41,9 +52,10 @@ export class SessionsController {
     return view;
   }
 
+  /** Only the sessions the key is scoped to, when it is; the cached list holds all of them. */
   @Get()
   @RequireRole('viewer')
-  /** Only the sessions the key is scoped to, when it is; the cached list holds all of them. */
+  @apiResponse(200, SessionSubjects['sessions.list'].reply)
   async list(@Req() request: FastifyRequest): Promise<ReplyOf<'sessions.list'>> {
     const { sessions } = await this.readCache.list(() => this.client.request('sessions.list', {}));
     const allowed = allowedSessionIds(request);
@@ -52,6 +64,7 @@ export class SessionsController {
 
   @Get(':id')
   @RequireRole('viewer')
+  @apiResponse(200, SessionViewSchema)
   get(@Param('id') id: string): Promise<SessionView> {
     const valid = sessionId(id);
     return this.readCache.info(valid, () => this.client.request('sessions.get', { id: valid }));
@@ -60,6 +73,7 @@ export class SessionsController {
   /** Stops the session on its worker, then deletes it with its messages. */
   @Delete(':id')
   @RequireRole('operator')
+  @apiResponse(200, SessionSubjects['sessions.delete'].reply)
   async delete(@Req() request: FastifyRequest, @Param('id') id: string): Promise<ReplyOf<'sessions.delete'>> {
     const valid = sessionId(id);
     const reply = await this.forgetAfter(valid, this.client.request('sessions.delete', { id: valid }));
@@ -70,6 +84,7 @@ export class SessionsController {
   @Post(':id/start')
   @HttpCode(200)
   @RequireRole('operator')
+  @apiResponse(200, SessionViewSchema)
   start(@Param('id') id: string): Promise<SessionView> {
     const valid = sessionId(id);
     return this.forgetAfter(valid, this.client.request('sessions.start', { id: valid }));
@@ -78,6 +93,7 @@ export class SessionsController {
   @Post(':id/stop')
   @HttpCode(200)
   @RequireRole('operator')
+  @apiResponse(200, SessionViewSchema)
   stop(@Param('id') id: string): Promise<SessionView> {
     const valid = sessionId(id);
     return this.forgetAfter(valid, this.client.request('sessions.stop', { id: valid }));
@@ -87,6 +103,7 @@ export class SessionsController {
   @Post(':id/logout')
   @HttpCode(200)
   @RequireRole('operator')
+  @apiResponse(200, SessionViewSchema)
   logout(@Param('id') id: string): Promise<SessionView> {
     const valid = sessionId(id);
     return this.forgetAfter(valid, this.client.command(valid, 'wa.session.logout', {}));
@@ -95,6 +112,7 @@ export class SessionsController {
   /** Served from the cache, which `session.status` events keep current. */
   @Get(':id/status')
   @RequireRole('viewer')
+  @apiResponse(200, SessionStatusBodySchema)
   status(@Param('id') id: string): Promise<SessionStatusBody> {
     const valid = sessionId(id);
     return this.statusCache.get(valid, async () => {
@@ -106,6 +124,9 @@ export class SessionsController {
   /** `{ qr, expiresAt }`, or the QR as a PNG image with `Accept: image/png`; 409 unless qr_ready. */
   @Get(':id/qr')
   @RequireRole('viewer')
+  @apiJsonOrBinaryResponse(200, SessionQrSchema, 'image/png', '`{ qr, expiresAt }` while the session is qr_ready (409 otherwise); with `Accept: image/png`, the QR code as a PNG image', {
+    'x-qr-expires-at': 'PNG only: when the QR code stops being valid (the `expiresAt` of the JSON answer)',
+  })
   async qr(
     @Param('id') id: string,
     @Headers('accept') accept: string | undefined,
@@ -123,6 +144,7 @@ export class SessionsController {
   @Post(':id/simulator/pair')
   @HttpCode(200)
   @RequireRole('admin')
+  @apiResponse(200, SimulatorSubjects['wa.session.simulator.pair'].reply)
   pair(@Param('id') id: string): Promise<ReplyOf<'wa.session.simulator.pair'>> {
     const valid = sessionId(id);
     return this.client.command(valid, 'wa.session.simulator.pair', { sessionId: valid });
@@ -132,6 +154,8 @@ export class SessionsController {
   @Post(':id/simulator/inbound')
   @HttpCode(200)
   @RequireRole('admin')
+  @apiBody(SimulatorInboundBodySchema)
+  @apiResponse(200, SimulatorSubjects['wa.session.simulator.inbound'].reply)
   inbound(@Param('id') id: string, @Body() body: unknown): Promise<ReplyOf<'wa.session.simulator.inbound'>> {
     const valid = sessionId(id);
     const request = parseInput(SimulatorInboundRequestSchema, { ...(isObject(body) ? body : {}), sessionId: valid }, 'inbound message');
