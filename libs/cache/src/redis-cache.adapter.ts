@@ -28,6 +28,10 @@ const REPLY_ERROR_RELOG_MS = 60_000;
  * The Redis plug (ioredis). It fails fast instead of queueing while Redis is away: reads
  * miss, writes are skipped, health says `degraded`, and the client reconnects forever in
  * the background. The loss and the recovery are logged once each, not per command.
+ *
+ * Back from a loss, it first empties its namespace: the writes and deletes skipped meanwhile
+ * (a status event's update, a changed session's invalidation) would otherwise leave entries
+ * that contradict the source until their TTL, and a cache may always start empty.
  */
 export class RedisCacheAdapter extends CachePort {
   readonly plug = 'redis';
@@ -40,6 +44,8 @@ export class RedisCacheAdapter extends CachePort {
   private lostReason?: string;
   private replyErrorLoggedAt = 0;
   private closing?: Promise<void>;
+  /** Emptying the namespace after a loss: commands wait for it. */
+  private emptying?: Promise<void>;
 
   constructor(options: RedisCacheOptions) {
     super();
@@ -79,20 +85,10 @@ export class RedisCacheAdapter extends CachePort {
     await this.run(() => this.client.unlink(this.namespace + key), 0);
   }
 
-  /** SCAN page by page (never KEYS, which blocks Redis); stops early, with the count so far, if Redis goes away. */
+  /** SCAN page by page (never KEYS, which blocks Redis); 0 when Redis is away or goes away meanwhile. */
   override async deleteByPrefix(prefix: string): Promise<number> {
     checkPrefix(prefix);
-    const pattern = `${escapeGlob(this.namespace + prefix)}*`;
-    let removed = 0;
-    await this.run(async () => {
-      let cursor = '0';
-      do {
-        const [next, keys] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
-        cursor = next;
-        if (keys.length > 0) removed += await this.client.unlink(...keys);
-      } while (cursor !== '0');
-    }, undefined);
-    return removed;
+    return this.run(() => this.unlinkMatching(this.namespace + prefix), 0);
   }
 
   override async health(): Promise<SocketHealth> {
@@ -135,6 +131,7 @@ export class RedisCacheAdapter extends CachePort {
   private async run<R>(command: () => Promise<R>, fallback: R): Promise<R> {
     if (this.closing) return fallback;
     await this.connectOnce();
+    await this.emptying;
     try {
       const result = await command();
       this.markRecovered();
@@ -175,7 +172,24 @@ export class RedisCacheAdapter extends CachePort {
   private markRecovered(): void {
     if (this.lostReason === undefined || this.closing) return;
     this.lostReason = undefined;
-    this.logger.log(`cache: Redis at ${this.address} is back`);
+    this.logger.log(`cache: Redis at ${this.address} is back; emptying ${this.namespace}* first`);
+    // Failing, it is lost again: the next recovery empties it then.
+    this.emptying = this.unlinkMatching(this.namespace)
+      .then(() => undefined, (error: unknown) => this.markLost(messageOf(error)))
+      .finally(() => (this.emptying = undefined));
+  }
+
+  /** Unlinks every key starting with `prefix` (the namespace included), a SCAN page at a time; how many. */
+  private async unlinkMatching(prefix: string): Promise<number> {
+    const pattern = `${escapeGlob(prefix)}*`;
+    let removed = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT);
+      cursor = next;
+      if (keys.length > 0) removed += await this.client.unlink(...keys);
+    } while (cursor !== '0');
+    return removed;
   }
 }
 

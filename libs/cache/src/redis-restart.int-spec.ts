@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { Redis } from 'ioredis';
 import { freePort, startRedisServer, waitFor, type RedisServerHandle } from '@plugboard/testing';
 import { ReadThroughCache } from './read-through-cache';
 import { RedisCacheAdapter } from './redis-cache.adapter';
@@ -97,6 +98,29 @@ describe.skipIf(!hasRedisServer)('RedisCacheAdapter across a Redis outage (own s
     expect(logger.warn.mock.calls[0][0]).toMatch(/unavailable/);
     expect(logger.log).toHaveBeenCalledTimes(1);
     expect(logger.log.mock.calls[0][0]).toMatch(/is back/);
+  });
+
+  it('empties its namespace when Redis is back, so no entry outlives an invalidation skipped meanwhile', { timeout: 60_000 }, async () => {
+    const server = await startRedisServer({ appendOnly: true });
+    servers.push(server);
+    const { sut } = setup(server.port);
+    caches.push(sut);
+    const other = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true });
+    try {
+      await sut.set('session:a:info', { status: 'ready' }, 60);
+      await other.set('not-the-cache', 'kept');
+      await server.restart();
+      // Lost while Redis restarts: the invalidation a status change would make.
+      await sut.delete('session:a:info');
+      await waitFor('health up again', async () => (await healthStatus(sut)) === 'up', { timeoutMs: 30_000, intervalMs: 200 });
+      // The append-only file brought the entry back; the plug drops it before serving anything.
+      expect(await sut.get('session:a:info')).toBeNull();
+      expect(await other.get('not-the-cache')).toBe('kept');
+      await sut.set('session:a:info', { status: 'stopped' }, 60);
+      expect(await sut.get('session:a:info')).toEqual({ status: 'stopped' });
+    } finally {
+      other.disconnect();
+    }
   });
 
   it('starts without Redis: misses, skips writes, says degraded, and connects once Redis appears', { timeout: 60_000 }, async () => {
