@@ -3,7 +3,9 @@ import { Redis } from 'ioredis';
 import { CacheKeys, CachePort } from '@plugboard/cache';
 import { EVENT_ENVELOPE_VERSION, type RequestSubject } from '@plugboard/contracts';
 import { backendReachable, deleteRedisKeys, testBackends, uniqueName, waitFor } from '@plugboard/testing';
-import { type EmbeddedStack as Stack, call, startEmbeddedStack } from './support/embedded-stack';
+import { type EmbeddedStack as Stack, STACK_KEY, call, startEmbeddedStack } from './support/embedded-stack';
+import { openSse } from './support/sse-client';
+import { WebhookReceiver } from './support/webhook-receiver';
 
 /** The cache plug of a run: its settings, and (Redis) a way to read an entry straight from the server. */
 interface CachePlug {
@@ -27,7 +29,7 @@ function sessionCacheSuite(label: string, plug: () => Promise<CachePlug | undefi
       cachePlug = await plug();
       if (!cachePlug) return;
       // No rotation during a test: the QR changes only when the test publishes a `session.qr` event.
-      stack = await startEmbeddedStack({ ...cachePlug.env, SIMULATOR_QR_ROTATE_MS: '120000', RATE_LIMIT_ENABLED: 'false' });
+      stack = await startEmbeddedStack({ ...cachePlug.env, SIMULATOR_QR_ROTATE_MS: '120000', RATE_LIMIT_ENABLED: 'false', SSRF_ALLOWED_HOSTS: '127.0.0.1' });
       vi.spyOn(stack.bus, 'request');
     }, 60_000);
 
@@ -127,6 +129,66 @@ function sessionCacheSuite(label: string, plug: () => Promise<CachePlug | undefi
       expect((await get(`/api/sessions/${id}`)).status).toBe(404);
       expect((await get(`/api/sessions/${id}/status`)).status).toBe(404);
       expect(await listed()).toBeUndefined();
+    });
+
+    it('sees at once a create and a delete made past this gateway, and streams session.created and session.deleted', async ({ skip }) => {
+      if (!stack) return skip();
+      const sse = await openSse(`${stack.base}/api/events?types=session.created,session.deleted`, { 'x-api-key': STACK_KEY });
+      try {
+        expect(sse.status).toBe(200);
+        await waitFor('the stream to open', () => sse.frames.some((f) => f.comment === 'connected'));
+        const listedIds = async () => ((await get('/api/sessions')).body.sessions as { id: string }[]).map((s) => s.id);
+        await listedIds();
+        const listRequests = requests('sessions.list');
+        await listedIds();
+        expect(requests('sessions.list')).toBe(listRequests);
+
+        // What another gateway does: straight to the session-worker, so no route of this one drops anything.
+        const created = await stack.bus.request('sessions.create', { name: 'made-elsewhere', start: false });
+        // Far within the list's TTL (30 s): only the event can have dropped it.
+        await waitFor('the new session listed', async () => (await listedIds()).includes(created.id), { timeoutMs: 2_000 });
+        expect((await get(`/api/sessions/${created.id}`)).status).toBe(200);
+        expect(await statusOf(created.id)).toBe('created');
+
+        await stack.bus.request('sessions.delete', { id: created.id });
+        const gone = async () =>
+          !(await listedIds()).includes(created.id) && (await get(`/api/sessions/${created.id}`)).status === 404 && (await get(`/api/sessions/${created.id}/status`)).status === 404;
+        await waitFor('the session gone from list, details and status', gone, { timeoutMs: 2_000 });
+
+        await waitFor('both events streamed', () => sse.events().length >= 2);
+        expect(sse.events().map((f) => [f.event, JSON.parse(f.data!)])).toEqual([
+          ['session.created', expect.objectContaining({ sessionId: created.id, data: { id: created.id, name: 'made-elsewhere', engine: 'simulator', status: 'created', desiredState: 'stopped', createdAt: created.createdAt } })],
+          ['session.deleted', expect.objectContaining({ sessionId: created.id, data: { id: created.id, name: 'made-elsewhere', deletedAt: expect.any(String) } })],
+        ]);
+      } finally {
+        sse.close();
+      }
+    });
+
+    it('keeps webhook fan-out flowing past the session.deleted of a session whose webhooks went with it', async ({ skip }) => {
+      if (!stack) return skip();
+      const receiver = new WebhookReceiver({ verifySignatures: false });
+      await receiver.start();
+      try {
+        const [doomed, survivor] = [
+          await stack.bus.request('sessions.create', { name: 'doomed', start: false }),
+          await stack.bus.request('sessions.create', { name: 'survivor', start: false }),
+        ];
+        for (const { id } of [doomed, survivor]) {
+          expect((await call(stack, 'POST', `/api/sessions/${id}/webhooks`, { url: receiver.url, events: ['*'] })).status).toBe(201);
+        }
+        const received = (sessionId: string) => stack!.bus.publishEvent({ id: randomUUID(), type: 'message.received', version: EVENT_ENVELOPE_VERSION, sessionId, occurredAt: new Date().toISOString(), data: {} });
+        // Fan-out now holds the doomed session's webhook in its short-lived directory when the delete comes.
+        await received(doomed.id);
+        await waitFor('the doomed session delivered to', () => receiver.events().some((e) => e.sessionId === doomed.id));
+
+        await stack.bus.request('sessions.delete', { id: doomed.id });
+        await received(survivor.id);
+        await waitFor('the next event delivered', () => receiver.events().some((e) => e.sessionId === survivor.id), { timeoutMs: 10_000 });
+        expect(receiver.events().filter((e) => e.type === 'session.deleted')).toEqual([]);
+      } finally {
+        await receiver.stop();
+      }
     });
   });
 }

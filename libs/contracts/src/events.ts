@@ -2,10 +2,12 @@ import { z } from 'zod';
 
 /** Every WhatsApp event type. Past tense for what happened (`message.received`). */
 export const EVENT_TYPES = [
+  'session.created',
   'session.status',
   'session.qr',
   'session.authenticated',
   'session.disconnected',
+  'session.deleted',
   'message.received',
   'message.sent',
   'message.ack',

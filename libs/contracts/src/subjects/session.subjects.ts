@@ -69,6 +69,14 @@ export const SessionStatusEventSchema = z.object({
 });
 export type SessionStatusEvent = z.infer<typeof SessionStatusEventSchema>;
 
+/** Payload of `session.created`: published once the row is written, before any `session.status`. */
+export const SessionCreatedEventSchema = SessionViewSchema.pick({ id: true, name: true, engine: true, status: true, desiredState: true, createdAt: true });
+export type SessionCreatedEvent = z.infer<typeof SessionCreatedEventSchema>;
+
+/** Payload of `session.deleted`: the row and its webhooks are gone, so only SSE and NATS subscribers see it. */
+export const SessionDeletedEventSchema = z.object({ id: z.string(), name: z.string(), deletedAt: z.string() });
+export type SessionDeletedEvent = z.infer<typeof SessionDeletedEventSchema>;
+
 /**
  * Commands on one session, sent on `wa.session.<id>.<command>` (see `sessionSubject`) and
  * answered only by the session-worker holding that session's lease.

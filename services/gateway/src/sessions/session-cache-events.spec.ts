@@ -92,6 +92,23 @@ describe('SessionCacheEvents', () => {
     }
   });
 
+  it('on session.created: drops the list only (nothing else can be cached about a new session)', async () => {
+    const { mocks } = ctx;
+    await mocks.fill();
+    await mocks.cache.set(CacheKeys.sessionStatus('s1'), { id: 's1', status: 'ready' }, 60);
+    await mocks.publish('s1', 'session.created', { id: 's1', name: 'one', engine: 'simulator', status: 'created', desiredState: 'running', createdAt: new Date().toISOString() });
+    await vi.waitFor(async () => expect((await mocks.cached()).list).toBeNull());
+    expect(await mocks.cached()).toMatchObject({ status: { id: 's1', status: 'ready' }, info: sessionView(), qr: { qr: 'old' } });
+  });
+
+  it('on session.deleted: drops everything about the session, status included, and the list', async () => {
+    const { mocks } = ctx;
+    await mocks.fill();
+    await mocks.cache.set(CacheKeys.sessionStatus('s1'), { id: 's1', status: 'created' }, 60);
+    await mocks.publish('s1', 'session.deleted', { id: 's1', name: 'gone', deletedAt: new Date().toISOString() });
+    await vi.waitFor(async () => expect(await mocks.cached()).toEqual({ status: null, info: null, qr: null, list: null }));
+  });
+
   it('leaves other sessions alone', async () => {
     const { mocks } = ctx;
     await mocks.fill();

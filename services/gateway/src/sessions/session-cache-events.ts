@@ -36,6 +36,9 @@ export class SessionCacheEvents implements OnApplicationBootstrap, OnModuleDestr
   /** What one event does to the caches. */
   private async apply(event: EventEnvelope): Promise<void> {
     const { sessionId } = event;
+    // Made through any gateway: the list (and, once deleted, all about the session) goes at once, not after its TTL.
+    if (event.type === 'session.created') return this.readCache.listChanged();
+    if (event.type === 'session.deleted') return this.readCache.forget(sessionId);
     if (event.type === 'session.qr') {
       const qr = SessionQrSchema.safeParse(event.data);
       return qr.success ? this.readCache.qrShown(sessionId, qr.data) : this.readCache.changed(sessionId);

@@ -12,6 +12,7 @@ import type { EngineName, EnginePort } from '../engine/engine.port';
 import { FakeEngine } from './__tests__/fake-engine';
 import { SessionCommands } from './session-commands';
 import { SessionEngines } from './session-engines';
+import { derivedEventId } from './session-events';
 import { SessionSupervisor } from './session-supervisor';
 import { SessionsController } from './sessions.controller';
 
@@ -62,11 +63,12 @@ async function setup(env: Record<string, string> = {}) {
     const engine = new FakeEngine();
     const engines = new FixedEngines(engine);
     const context = new ServiceContext('session-worker', instanceId, '0.0.0', new Date(), config);
-    const supervisor = new SessionSupervisor(repo, bus, context, createServiceLogger(instanceId, 'error'), engines, config);
+    const logger = createServiceLogger(instanceId, 'error');
+    const supervisor = new SessionSupervisor(repo, bus, context, logger, engines, config);
     new SessionCommands(supervisor, repo, engines).onModuleInit();
-    const controller = new SessionsController(repo, supervisor, bus, config);
+    const controller = new SessionsController(repo, supervisor, bus, config, logger);
     cleanups.push(() => supervisor.onModuleDestroy());
-    return { supervisor, engine, controller };
+    return { supervisor, engine, controller, logger };
   };
   const row = (id: string) => repo.get(id) as Promise<SessionEntity>;
   const statusesOf = (id: string) =>
@@ -229,5 +231,44 @@ describe('SessionSupervisor + SessionRunner (memory bus, SQLite)', () => {
     await expect(a.controller.delete({ id: view.id })).resolves.toEqual({ deleted: true });
     expect(b.engine.live()).toHaveLength(0);
     await expect(a.controller.get({ id: view.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('announces session.created before the first status and session.deleted after the stop, each once, with ids derived from the session', async () => {
+    const { sut, mocks } = await setup();
+    const a = sut.worker('worker-a');
+    const view = await a.controller.create({ name: 'lifecycle', start: true });
+    const ofSession = () => mocks.events.filter((e) => e.sessionId === view.id);
+    await waitFor('the first status', () => mocks.statusesOf(view.id).length >= 1);
+    expect(ofSession()[0]).toMatchObject({
+      id: derivedEventId('session.created', view.id),
+      type: 'session.created',
+      data: { id: view.id, name: 'lifecycle', engine: view.engine, status: 'created', desiredState: 'running', createdAt: view.createdAt },
+    });
+    expect(Object.keys(ofSession()[0].data).sort()).toEqual(['createdAt', 'desiredState', 'engine', 'id', 'name', 'status']);
+
+    await expect(a.controller.delete({ id: view.id })).resolves.toEqual({ deleted: true });
+    await waitFor('session.deleted', () => ofSession().some((e) => e.type === 'session.deleted'));
+    expect(ofSession().at(-1)).toMatchObject({
+      id: derivedEventId('session.deleted', view.id),
+      type: 'session.deleted',
+      data: { id: view.id, name: 'lifecycle', deletedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) },
+    });
+    expect(ofSession().at(-2)?.data).toMatchObject({ status: 'stopped' });
+    await expect(a.controller.delete({ id: view.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(ofSession().filter((e) => e.type === 'session.created' || e.type === 'session.deleted')).toHaveLength(2);
+  });
+
+  it('still creates and deletes when the event cannot be published, and says so in the log', async () => {
+    const { sut, mocks } = await setup();
+    const a = sut.worker('worker-a');
+    const warn = vi.spyOn(a.logger, 'warn');
+    vi.spyOn(mocks.bus, 'publishEvent').mockRejectedValue(new Error('stream unreachable'));
+    const view = await a.controller.create({ name: 'unannounced', start: false });
+    expect(await mocks.row(view.id)).toMatchObject({ name: 'unannounced', status: 'created' });
+    await expect(a.controller.delete({ id: view.id })).resolves.toEqual({ deleted: true });
+    expect(warn.mock.calls.map(([message]) => message)).toEqual([
+      `session.created of session ${view.id} not published: stream unreachable`,
+      `session.deleted of session ${view.id} not published: stream unreachable`,
+    ]);
   });
 });

@@ -11,7 +11,8 @@ import {
 } from '@plugboard/contracts';
 import { type SessionEntity, SessionRepository } from '@plugboard/database';
 import { BusError, BusPort } from '@plugboard/messaging';
-import { ServiceError } from '@plugboard/service-kit';
+import { ServiceError, ServiceLogger } from '@plugboard/service-kit';
+import { publishSessionCreated, publishSessionDeleted } from './session-events';
 import { canStart } from './session-status';
 import { SessionSupervisor } from './session-supervisor';
 import { toSessionView } from './session-view';
@@ -28,6 +29,7 @@ export class SessionsController {
     private readonly supervisor: SessionSupervisor,
     private readonly bus: BusPort,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly logger: ServiceLogger,
   ) {}
 
   /** Creates the row; with `start` (default) it should run, and this worker tries to claim it at once. */
@@ -40,6 +42,8 @@ export class SessionsController {
       desiredState: request.start ? 'running' : 'stopped',
       config: request.config ?? {},
     });
+    // Before the claim, so subscribers see `session.created` ahead of its first `session.status`.
+    await this.announce(publishSessionCreated(this.bus, session), 'session.created', session.id);
     if (request.start) await this.supervisor.tryClaim(session.id).catch(() => false);
     return this.supervisor.view(session.id);
   }
@@ -61,7 +65,10 @@ export class SessionsController {
     const session = await this.require(id);
     if (this.supervisor.runner(id)) await this.supervisor.stopOwned(id);
     else if (toSessionView(session).owner) await this.forward(id, 'stop').catch(() => undefined);
-    return { deleted: await this.sessions.delete(id) };
+    const deleted = await this.sessions.delete(id);
+    // Only the request that removed the row announces it; a concurrent delete finds nothing.
+    if (deleted) await this.announce(publishSessionDeleted(this.bus, session), 'session.deleted', id);
+    return { deleted };
   }
 
   /** desiredState running; restarts on its owner, or claims it here when nobody holds it. */
@@ -105,6 +112,14 @@ export class SessionsController {
       if (error instanceof BusError && error.code === ErrorCode.BusNoResponders) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * Waits for a lifecycle event's publish; a failure is logged, not thrown: the write is done,
+   * and an error would make the caller retry a create (a second session) or a delete (404).
+   */
+  private async announce(publishing: Promise<void>, type: 'session.created' | 'session.deleted', id: string): Promise<void> {
+    await publishing.catch((error: unknown) => this.logger.warn(`${type} of session ${id} not published: ${error instanceof Error ? error.message : String(error)}`));
   }
 
   private async require(id: string): Promise<SessionEntity> {
