@@ -4,6 +4,7 @@ import { CacheKeys, CachePort } from '@plugboard/cache';
 import { EVENT_ENVELOPE_VERSION, type RequestSubject } from '@plugboard/contracts';
 import { backendReachable, deleteRedisKeys, testBackends, uniqueName, waitFor } from '@plugboard/testing';
 import { type EmbeddedStack as Stack, STACK_KEY, call, startEmbeddedStack } from './support/embedded-stack';
+import { call as callWithKey } from './support/sessions-http';
 import { openSse } from './support/sse-client';
 import { WebhookReceiver } from './support/webhook-receiver';
 
@@ -16,7 +17,7 @@ interface CachePlug {
 }
 
 /**
- * Session details, QR and list read through the gateway's cache with the simulator behind it:
+ * Session details, QR, list and stats read through the gateway's cache with the simulator behind it:
  * how many requests reach the session-worker over the bus, and what the next read sees after
  * an event or a change made through the gateway.
  */
@@ -163,6 +164,81 @@ function sessionCacheSuite(label: string, plug: () => Promise<CachePlug | undefi
       } finally {
         sse.close();
       }
+    });
+
+    it('answers the sessions stats from one cached document: counts of the last 24 h, cut per key, dropped by session changes', async ({ skip }) => {
+      if (!stack) return skip();
+      const countQueries = vi.spyOn(stack.database.messages, 'countsSince');
+      const paired = async (name: string) => {
+        const id = await sessionAwaitingScan(name);
+        expect((await call(stack!, 'POST', `/api/sessions/${id}/simulator/pair`)).status).toBe(200);
+        await waitFor(`${name} ready`, async () => (await statusOf(id)) === 'ready', { timeoutMs: 20_000 });
+        return id;
+      };
+      const [a, b] = [await paired('stats-a'), await paired('stats-b')];
+      const text = { to: '15550001111', type: 'text', text: 'hi' };
+      const inbound = (id: string) => call(stack!, 'POST', `/api/sessions/${id}/simulator/inbound`, { from: '15550002222@c.us', type: 'text', body: 'hello' });
+      const received = async (id: string) => (await stack!.database.messages.history(id, { direction: 'incoming' })).items.length;
+
+      // a: two texts and a reply quoting a message nobody has, which fails for good; one received.
+      const sends = [await call(stack, 'POST', `/api/sessions/${a}/messages`, text), await call(stack, 'POST', `/api/sessions/${a}/messages`, text)];
+      sends.push(await call(stack, 'POST', `/api/sessions/${a}/messages`, { ...text, type: 'reply', quotedMessageId: randomUUID() }));
+      expect(sends.map((r) => r.status)).toEqual([202, 202, 202]);
+      const settled = async () => {
+        const statuses = await Promise.all(sends.map(async (r) => (await get(`/api/sessions/${a}/messages/${r.body.id}`)).body?.status));
+        return statuses.every((status) => status !== 'pending' && status !== 'sending');
+      };
+      await waitFor("a's sends settled", settled, { timeoutMs: 10_000 });
+      expect((await inbound(a)).status).toBe(200);
+      // b: two received, and a bulk of two a minute apart: the first goes out, the second waits.
+      expect([(await inbound(b)).status, (await inbound(b)).status]).toEqual([200, 200]);
+      const bulk = await call(stack, 'POST', `/api/sessions/${b}/messages/bulk`, { messages: [text, text], delayMs: 60_000 });
+      expect(bulk.status).toBe(202);
+      await waitFor("b's first bulk message sent", async () => (await get(`/api/sessions/${b}/batches/${bulk.body.batchId}`)).body?.sent === 1, { timeoutMs: 10_000 });
+      await waitFor('the received messages stored', async () => (await received(a)) === 1 && (await received(b)) === 2);
+
+      const first = await get('/api/sessions/stats');
+      const before = { list: requests('sessions.list'), counts: countQueries.mock.calls.length };
+      const second = await get('/api/sessions/stats');
+      expect(first.status).toBe(200);
+      expect(second.body).toEqual(first.body);
+      // Within the TTL: neither the session-worker nor the database was asked again.
+      expect({ list: requests('sessions.list'), counts: countQueries.mock.calls.length }).toEqual(before);
+      if (cachePlug?.rawEntry) expect(await cachePlug.rawEntry(CacheKeys.sessionsStats())).toContain(a);
+
+      type Entry = { id: string; status: string; messages: Record<string, number> };
+      const entry = (body: { sessions: Entry[] }, id: string) => body.sessions.find((s) => s.id === id);
+      const ofA = { id: a, name: 'stats-a', status: 'ready', messages: { incoming: 1, outgoing: 3, failed: 1, pending: 0 } };
+      expect(entry(first.body, a)).toEqual(ofA);
+      expect(entry(first.body, b)).toEqual({ id: b, name: 'stats-b', status: 'ready', messages: { incoming: 2, outgoing: 2, failed: 0, pending: 1 } });
+      expect(Date.parse(first.body.generatedAt) - Date.parse(first.body.since)).toBe(24 * 3_600_000);
+      const sessions = first.body.sessions as Entry[];
+      const sum = (key: string) => sessions.reduce((total, s) => total + s.messages[key], 0);
+      expect(first.body.totals).toMatchObject({
+        sessions: sessions.length,
+        byStatus: { ready: sessions.filter((s) => s.status === 'ready').length },
+        messages: { incoming: sum('incoming'), outgoing: sum('outgoing'), failed: sum('failed'), pending: sum('pending') },
+      });
+
+      // A key of session a alone: 200 (not 403: "stats" is no session id), a's entry and totals of a alone, from the same document.
+      const scopedKey = (await call(stack, 'POST', '/api/keys', { name: 'stats-viewer', role: 'viewer', sessionIds: [a] })).body.key as string;
+      const scoped = await callWithKey(stack.base, scopedKey, 'GET', '/api/sessions/stats');
+      expect(scoped.status).toBe(200);
+      expect(scoped.body).toEqual({
+        generatedAt: first.body.generatedAt,
+        since: first.body.since,
+        totals: { sessions: 1, byStatus: expect.objectContaining({ ready: 1, qr_ready: 0 }), messages: ofA.messages },
+        sessions: [ofA],
+      });
+      expect(countQueries.mock.calls.length).toBe(before.counts);
+
+      // A session made past this gateway: its session.created drops the stats far within their TTL (15 s).
+      const elsewhere = await stack.bus.request('sessions.create', { name: 'stats-elsewhere', start: false });
+      await waitFor('the new session in the stats', async () => !!entry((await get('/api/sessions/stats')).body, elsewhere.id), { timeoutMs: 2_000 });
+      expect(countQueries.mock.calls.length).toBeGreaterThan(before.counts);
+      // A stop through this gateway: its caller sees it in the stats at once.
+      expect((await call(stack, 'POST', `/api/sessions/${b}/stop`)).status).toBe(200);
+      expect(entry((await get('/api/sessions/stats')).body, b)).toMatchObject({ status: 'stopped', messages: { incoming: 2, outgoing: 2 } });
     });
 
     it('keeps webhook fan-out flowing past the session.deleted of a session whose webhooks went with it', async ({ skip }) => {

@@ -4,6 +4,7 @@ import { DatabaseConnector } from '../database-connector';
 import { DatabaseHealth } from '../database.health';
 import { openDatabase } from '../open-database';
 import { runMessageAnnouncementsContract } from './message-announcements.contract';
+import { runMessageCountsContract } from './message-counts.contract';
 import { runRepositoryContract } from './repositories.contract';
 import { runWebhookSecretsContract } from './webhook-secrets.contract';
 import { runWebhookCursorsContract } from './webhook-cursors.contract';
@@ -33,6 +34,7 @@ afterAll(async () => {
 
 runRepositoryContract('postgres', { orm: () => orm, other: () => other, available: () => reachable });
 runMessageAnnouncementsContract('postgres', { orm: () => orm, other: () => other, available: () => reachable });
+runMessageCountsContract('postgres', { orm: () => orm, other: () => other, available: () => reachable });
 runWebhookSecretsContract('postgres', { orm: () => orm, other: () => other, available: () => reachable });
 runWebhookCursorsContract('postgres', { orm: () => orm, other: () => other, available: () => reachable });
 

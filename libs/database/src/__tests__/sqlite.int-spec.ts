@@ -9,6 +9,7 @@ import { SessionRepository } from '../repositories/session.repository';
 import { WebhookRepository } from '../repositories/webhook.repository';
 import { SCHEMA_VERSION, readSchemaVersion } from '../schema-version';
 import { runMessageAnnouncementsContract } from './message-announcements.contract';
+import { runMessageCountsContract } from './message-counts.contract';
 import { runRepositoryContract } from './repositories.contract';
 import { runWebhookSecretsContract } from './webhook-secrets.contract';
 import { runWebhookCursorsContract } from './webhook-cursors.contract';
@@ -34,6 +35,7 @@ afterAll(async () => {
 
 runRepositoryContract('sqlite', { orm: () => orm, other: () => other, available: () => true });
 runMessageAnnouncementsContract('sqlite', { orm: () => orm, other: () => other, available: () => true });
+runMessageCountsContract('sqlite', { orm: () => orm, other: () => other, available: () => true });
 runWebhookSecretsContract('sqlite', { orm: () => orm, other: () => other, available: () => true });
 runWebhookCursorsContract('sqlite', { orm: () => orm, other: () => other, available: () => true });
 

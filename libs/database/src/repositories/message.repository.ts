@@ -81,6 +81,14 @@ export interface DueQuery {
   excludeIds?: Iterable<string>;
 }
 
+/** One group of `countsSince`: how many messages of a session went one way and are now in one status. */
+export interface MessageCount {
+  sessionId: string;
+  direction: MessageDirection;
+  status: MessageStatus;
+  count: number;
+}
+
 export interface MessagePage {
   items: MessageEntity[];
   /** Pass back as `cursor` for the next (older) page; null on the last page. */
@@ -89,6 +97,8 @@ export interface MessagePage {
 
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 500;
+// Sessions per statement of `countsSince`: far below SQLite's and PostgreSQL's bind limits.
+const COUNT_SESSIONS_CHUNK = 1_000;
 // Optimistic retries of a transition that lost a race to another transition of the same row.
 const TRANSITION_ATTEMPTS = 5;
 
@@ -211,6 +221,32 @@ export class MessageRepository {
       const last = items[items.length - 1];
       const nextCursor = rows.length > limit && last ? encodeMessageCursor(last) : null;
       return { items, nextCursor };
+    });
+  }
+
+  /**
+   * Messages of `sessionIds` created at or after `since`, counted by session, direction and
+   * current status in one grouped statement (per COUNT_SESSIONS_CHUNK sessions). Naming the
+   * sessions lets the history index (session_id, created_at) seek each session's window:
+   * filtered on created_at alone, both databases would read every row of the table.
+   */
+  countsSince(sessionIds: readonly string[], since: Date): Promise<MessageCount[]> {
+    return guardDriverErrors(async () => {
+      const counts: MessageCount[] = [];
+      // A session's groups never straddle two chunks: each chunk is a complete answer for its sessions.
+      for (let start = 0; start < sessionIds.length; start += COUNT_SESSIONS_CHUNK) {
+        const chunk = sessionIds.slice(start, start + COUNT_SESSIONS_CHUNK);
+        const rows = await this.sql.rows(
+          `select "session_id", "direction", "status", count(*) as "count" from "messages" ` +
+            `where "session_id" in (${this.sql.placeholders(chunk.length)}) and "created_at" >= ? group by "session_id", "direction", "status"`,
+          [...chunk, this.sql.date(since)],
+        );
+        // PostgreSQL's count is a bigint, which its driver gives as text.
+        for (const row of rows) {
+          counts.push({ sessionId: String(row.session_id), direction: row.direction as MessageDirection, status: row.status as MessageStatus, count: Number(row.count) });
+        }
+      }
+      return counts;
     });
   }
 

@@ -7,6 +7,7 @@ import type { ServiceLogger } from '@plugboard/service-kit';
 import { sessionView } from './__tests__/session-view';
 import { SessionCacheEvents } from './session-cache-events';
 import { SessionReadCache } from './session-read-cache';
+import { sessionStats } from './session-stats';
 import { SessionStatusCache } from './session-status-cache';
 
 const inAMinute = () => new Date(Date.now() + 60_000).toISOString();
@@ -22,16 +23,18 @@ async function setup() {
   await sut.onApplicationBootstrap();
   const publish = (sessionId: string, type: EventType, data: Record<string, unknown>) =>
     bus.publishEvent({ id: randomUUID(), type, version: EVENT_ENVELOPE_VERSION, sessionId, occurredAt: new Date().toISOString(), data });
-  /** Everything cached about `s1` and the list, by the last part of the key. */
+  /** Everything cached about `s1`, the list and the stats, by the last part of the key. */
   const cached = async () => ({
     status: await cache.get(CacheKeys.sessionStatus('s1')),
     info: await cache.get(CacheKeys.sessionInfo('s1')),
     qr: await cache.get(CacheKeys.sessionQr('s1')),
     list: await cache.get(CacheKeys.sessionsList()),
+    stats: await cache.get(CacheKeys.sessionsStats()),
   });
   const fill = async () => {
     await readCache.info('s1', async () => sessionView());
     await readCache.list(async () => ({ sessions: [sessionView()] }));
+    await readCache.stats(async () => sessionStats([sessionView()], [], new Date()));
     await readCache.qr('s1', async () => ({ qr: 'old', expiresAt: inAMinute() }));
   };
   const close = async () => {
@@ -49,11 +52,11 @@ describe('SessionCacheEvents', () => {
   });
   afterEach(() => ctx.close());
 
-  it('on session.status: sets the status, drops details, QR and list', async () => {
+  it('on session.status: sets the status, drops details, QR, list and stats', async () => {
     const { mocks } = ctx;
     await mocks.fill();
     await mocks.publish('s1', 'session.status', { status: 'authenticating', previous: 'qr_ready' });
-    await vi.waitFor(async () => expect(await mocks.cached()).toEqual({ status: { id: 's1', status: 'authenticating' }, info: null, qr: null, list: null }));
+    await vi.waitFor(async () => expect(await mocks.cached()).toEqual({ status: { id: 's1', status: 'authenticating' }, info: null, qr: null, list: null, stats: null }));
   });
 
   it('drops the status on a stop rather than keeping "stopped"', async () => {
@@ -76,6 +79,7 @@ describe('SessionCacheEvents', () => {
     await vi.waitFor(async () => expect((await mocks.cached()).qr).toEqual(next));
     expect((await mocks.cached()).info).not.toBeNull();
     expect((await mocks.cached()).list).not.toBeNull();
+    expect((await mocks.cached()).stats).not.toBeNull();
   });
 
   it('on other session events (authenticated, disconnected) or malformed data: drops, never stores', async () => {
@@ -88,25 +92,25 @@ describe('SessionCacheEvents', () => {
     ] as const) {
       await mocks.fill();
       await mocks.publish('s1', type, data);
-      await vi.waitFor(async () => expect(await mocks.cached()).toEqual({ status: null, info: null, qr: null, list: null }), { timeout: 2_000 });
+      await vi.waitFor(async () => expect(await mocks.cached()).toEqual({ status: null, info: null, qr: null, list: null, stats: null }), { timeout: 2_000 });
     }
   });
 
-  it('on session.created: drops the list only (nothing else can be cached about a new session)', async () => {
+  it('on session.created: drops the list and stats only (nothing else can be cached about a new session)', async () => {
     const { mocks } = ctx;
     await mocks.fill();
     await mocks.cache.set(CacheKeys.sessionStatus('s1'), { id: 's1', status: 'ready' }, 60);
     await mocks.publish('s1', 'session.created', { id: 's1', name: 'one', engine: 'simulator', status: 'created', desiredState: 'running', createdAt: new Date().toISOString() });
     await vi.waitFor(async () => expect((await mocks.cached()).list).toBeNull());
-    expect(await mocks.cached()).toMatchObject({ status: { id: 's1', status: 'ready' }, info: sessionView(), qr: { qr: 'old' } });
+    expect(await mocks.cached()).toMatchObject({ status: { id: 's1', status: 'ready' }, info: sessionView(), qr: { qr: 'old' }, stats: null });
   });
 
-  it('on session.deleted: drops everything about the session, status included, and the list', async () => {
+  it('on session.deleted: drops everything about the session, status included, the list and stats', async () => {
     const { mocks } = ctx;
     await mocks.fill();
     await mocks.cache.set(CacheKeys.sessionStatus('s1'), { id: 's1', status: 'created' }, 60);
     await mocks.publish('s1', 'session.deleted', { id: 's1', name: 'gone', deletedAt: new Date().toISOString() });
-    await vi.waitFor(async () => expect(await mocks.cached()).toEqual({ status: null, info: null, qr: null, list: null }));
+    await vi.waitFor(async () => expect(await mocks.cached()).toEqual({ status: null, info: null, qr: null, list: null, stats: null }));
   });
 
   it('leaves other sessions alone', async () => {
@@ -115,7 +119,7 @@ describe('SessionCacheEvents', () => {
     await mocks.publish('s2', 'session.authenticated', {});
     await mocks.publish('s1', 'session.qr', { qr: 'marker', expiresAt: inAMinute() });
     await vi.waitFor(async () => expect((await mocks.cached()).qr).toMatchObject({ qr: 'marker' }));
-    // The list holds every session, so it goes; s1's own entries stay.
-    expect(await mocks.cached()).toMatchObject({ info: sessionView(), list: null });
+    // The list and stats hold every session, so they go; s1's own entries stay.
+    expect(await mocks.cached()).toMatchObject({ info: sessionView(), list: null, stats: null });
   });
 });

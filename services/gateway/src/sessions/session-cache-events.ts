@@ -36,14 +36,14 @@ export class SessionCacheEvents implements OnApplicationBootstrap, OnModuleDestr
   /** What one event does to the caches. */
   private async apply(event: EventEnvelope): Promise<void> {
     const { sessionId } = event;
-    // Made through any gateway: the list (and, once deleted, all about the session) goes at once, not after its TTL.
+    // Made through any gateway: the list and stats (and, once deleted, all about the session) go at once, not after their TTLs.
     if (event.type === 'session.created') return this.readCache.listChanged();
     if (event.type === 'session.deleted') return this.readCache.forget(sessionId);
     if (event.type === 'session.qr') {
       const qr = SessionQrSchema.safeParse(event.data);
       return qr.success ? this.readCache.qrShown(sessionId, qr.data) : this.readCache.changed(sessionId);
     }
-    // Any other session event (status, authenticated, disconnected) says details, QR and list may have changed.
+    // Any other session event (status, authenticated, disconnected) says details, QR, list and stats may have changed.
     await this.readCache.changed(sessionId);
     if (event.type !== 'session.status') return;
     const parsed = SessionStatusEventSchema.safeParse(event.data);

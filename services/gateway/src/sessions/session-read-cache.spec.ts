@@ -2,6 +2,7 @@ import { CacheKeys, MemoryCacheAdapter, ReadThroughCache } from '@plugboard/cach
 import { type AppConfig, loadConfig } from '@plugboard/config';
 import { sessionView } from './__tests__/session-view';
 import { SessionReadCache } from './session-read-cache';
+import { sessionStats } from './session-stats';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 
@@ -45,7 +46,11 @@ describe('SessionReadCache', () => {
     close = () => mocks.cache.close();
     const loadInfo = vi.fn(async () => sessionView());
     const loadList = vi.fn(async () => ({ sessions: [] }));
-    await Promise.all([sut.info('s1', loadInfo), sut.list(loadList)]);
+    await Promise.all([sut.info('s1', loadInfo), sut.list(loadList), sut.stats(async () => sessionStats([], [], new Date()))]);
+    mocks.at(14.9);
+    expect(await mocks.cache.get(CacheKeys.sessionsStats())).not.toBeNull();
+    mocks.at(15);
+    expect(await mocks.cache.get(CacheKeys.sessionsStats())).toBeNull();
     mocks.at(29.9);
     expect(await mocks.cache.get(CacheKeys.sessionsList())).not.toBeNull();
     mocks.at(30);
@@ -86,7 +91,7 @@ describe('SessionReadCache', () => {
     expect(await mocks.cache.get(CacheKeys.sessionQr('s1'))).toBeNull();
   });
 
-  it('drops details, QR and list on a change, the list alone on a creation, and status too on forget', async () => {
+  it('drops details, QR, list and stats on a change, list and stats alone on a creation, and status too on forget', async () => {
     const { sut, mocks } = setup();
     close = () => mocks.cache.close();
     const fill = async () => {
@@ -94,10 +99,11 @@ describe('SessionReadCache', () => {
       await sut.info('s2', async () => sessionView({ id: 's2' }));
       await sut.qr('s1', async () => ({ qr: 'q', expiresAt: new Date(T0 + 20_000).toISOString() }));
       await sut.list(async () => ({ sessions: [sessionView()] }));
+      await sut.stats(async () => sessionStats([sessionView()], [], new Date()));
       await mocks.cache.set(CacheKeys.sessionStatus('s1'), { id: 's1', status: 'ready' }, 60);
     };
     const held = async () => {
-      const keys = [CacheKeys.sessionInfo('s1'), CacheKeys.sessionQr('s1'), CacheKeys.sessionsList(), CacheKeys.sessionStatus('s1'), CacheKeys.sessionInfo('s2')];
+      const keys = [CacheKeys.sessionInfo('s1'), CacheKeys.sessionQr('s1'), CacheKeys.sessionsList(), CacheKeys.sessionsStats(), CacheKeys.sessionStatus('s1'), CacheKeys.sessionInfo('s2')];
       const values = await Promise.all(keys.map((key) => mocks.cache.get(key)));
       return keys.filter((_, i) => values[i] !== null);
     };

@@ -2,12 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@plugboard/config';
 import { CacheKeys, type CacheTtls, ReadThroughCache, cacheTtls } from '@plugboard/cache';
 import type { ReplyOf, SessionQr, SessionView } from '@plugboard/contracts';
+import type { SessionStats } from './session-stats';
 
 export type SessionList = ReplyOf<'sessions.list'>;
 
 /**
- * A session's details, its QR code and the list of all sessions through the cache, each
- * read-through from the session-worker with its own TTL. `SessionCacheEvents` drops or
+ * A session's details, its QR code, the list of all sessions and their stats through the
+ * cache, each read-through with its own TTL. `SessionCacheEvents` drops or
  * replaces entries as `session.*` events arrive, and the routes that change a session drop
  * them at once, so a change is seen by the next read rather than after the TTL.
  */
@@ -37,6 +38,11 @@ export class SessionReadCache {
     return this.readThrough.getOrLoad(CacheKeys.sessionsList(), this.ttls.sessionsList, load);
   }
 
+  /** `GET /api/sessions/stats`, unfiltered like the list, kept for CACHE_TTL_SESSIONS_STATS_S. */
+  stats(load: () => Promise<SessionStats>): Promise<SessionStats> {
+    return this.readThrough.getOrLoad(CacheKeys.sessionsStats(), this.ttls.sessionsStats, load);
+  }
+
   /** A `session.qr` event: the new code replaces the old one. */
   async qrShown(sessionId: string, qr: SessionQr): Promise<void> {
     const key = CacheKeys.sessionQr(sessionId);
@@ -44,21 +50,21 @@ export class SessionReadCache {
     await (ttl > 0 ? this.readThrough.put(key, qr, ttl) : this.readThrough.invalidate(key));
   }
 
-  /** The session changed (status, pairing, desired state): its details, QR and the list are dropped; status is left to its own cache. */
+  /** The session changed (status, pairing, desired state): its details, QR, the list and stats are dropped; status is left to its own cache. */
   async changed(sessionId: string): Promise<void> {
     await Promise.all([
       this.readThrough.invalidate(CacheKeys.sessionInfo(sessionId)),
       this.readThrough.invalidate(CacheKeys.sessionQr(sessionId)),
-      this.readThrough.invalidate(CacheKeys.sessionsList()),
+      this.listChanged(),
     ]);
   }
 
-  /** A session was created: only the list knows of it. */
-  listChanged(): Promise<void> {
-    return this.readThrough.invalidate(CacheKeys.sessionsList());
+  /** A session was created (or one changed): the entries that cover every session, the list and the stats, are dropped. */
+  async listChanged(): Promise<void> {
+    await Promise.all([this.readThrough.invalidate(CacheKeys.sessionsList()), this.readThrough.invalidate(CacheKeys.sessionsStats())]);
   }
 
-  /** Everything cached about a session, status included, and the list: after a stop, start, logout or delete here. */
+  /** Everything cached about a session, status included, the list and stats: after a stop, start, logout or delete here. */
   async forget(sessionId: string): Promise<void> {
     await Promise.all([this.readThrough.invalidatePrefix(CacheKeys.sessionPrefix(sessionId)), this.listChanged()]);
   }

@@ -21,9 +21,11 @@ import { apiJsonOrBinaryResponse } from '../openapi/api-content.decorators';
 import { apiBody, apiResponse } from '../openapi/api-schema.decorators';
 import { SessionReadCache } from './session-read-cache';
 import { parseInput } from './session-request';
+import type { SessionStats } from './session-stats';
+import { SessionStatsService } from './session-stats.service';
 import { type SessionStatusBody, SessionStatusCache } from './session-status-cache';
 import { SessionsClient } from './sessions.client';
-import { SessionStatusBodySchema, SimulatorInboundBodySchema } from './sessions.schemas';
+import { SessionStatsSchema, SessionStatusBodySchema, SimulatorInboundBodySchema } from './sessions.schemas';
 
 /**
  * WhatsApp sessions: create, list, start/stop/logout, status, QR, and the simulator's controls.
@@ -36,6 +38,7 @@ export class SessionsController {
     private readonly client: SessionsClient,
     private readonly statusCache: SessionStatusCache,
     private readonly readCache: SessionReadCache,
+    private readonly sessionStats: SessionStatsService,
     private readonly audit: AuditService,
   ) {}
 
@@ -60,6 +63,14 @@ export class SessionsController {
     const { sessions } = await this.readCache.list(() => this.client.request('sessions.list', {}));
     const allowed = allowedSessionIds(request);
     return { sessions: allowed ? sessions.filter((s) => allowed.includes(s.id)) : sessions };
+  }
+
+  /** Sessions and their message counts of the last 24 h. A static path: matched before `:id`, and no session id to the scope guard. */
+  @Get('stats')
+  @RequireRole('viewer')
+  @apiResponse(200, SessionStatsSchema)
+  stats(@Req() request: FastifyRequest): Promise<SessionStats> {
+    return this.sessionStats.get(allowedSessionIds(request));
   }
 
   @Get(':id')

@@ -2,6 +2,7 @@ import { Module, type NestModule } from '@nestjs/common';
 import { CacheModule } from '@plugboard/cache';
 import { SessionCacheEvents } from './session-cache-events';
 import { SessionReadCache } from './session-read-cache';
+import { SessionStatsService } from './session-stats.service';
 import { SessionStatusCache } from './session-status-cache';
 import { SessionStatusFastPath } from './session-status.fast-path';
 import { SessionsClient } from './sessions.client';
@@ -11,7 +12,7 @@ import { SessionsController } from './sessions.controller';
 @Module({
   imports: [CacheModule.forRootAsync()],
   controllers: [SessionsController],
-  providers: [SessionsClient, SessionStatusCache, SessionReadCache, SessionCacheEvents, SessionStatusFastPath],
+  providers: [SessionsClient, SessionStatusCache, SessionReadCache, SessionStatsService, SessionCacheEvents, SessionStatusFastPath],
   exports: [SessionsClient, SessionStatusCache],
 })
 export class SessionsModule implements NestModule {
