@@ -30,7 +30,7 @@ export * from './repositories/audit-log.repository';
 export * from './entities/simulator-device.entity';
 export * from './entities/simulator-message.entity';
 export * from './repositories/simulator.repository';
-export { canTransition } from './repositories/message-status';
+export { canTransition, sendTries } from './repositories/message-status';
 export { SqlStatements, type SqlDialect, type SqlRow } from './repositories/sql-statements';
 export { encodeMessageCursor, decodeMessageCursor, type MessageCursor } from './repositories/message-cursor';
 export { openDatabase } from './open-database';

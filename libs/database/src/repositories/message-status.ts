@@ -1,4 +1,4 @@
-import type { MessageStatus } from '../entities/message.entity';
+import type { MessageStatus, MessageTimelineEntry } from '../entities/message.entity';
 
 // Forward order of a successful send; `failed` sits outside it and ends the line.
 const RANK: Record<Exclude<MessageStatus, 'failed'>, number> = { pending: 0, sending: 1, sent: 2, delivered: 3, read: 4 };
@@ -29,4 +29,9 @@ export function canTransition(current: TransitionSubject, to: MessageStatus, gen
     return from === 'sending' && generation > (current.leaseGeneration ?? -1);
   }
   return from !== 'pending' && RANK[to] > RANK[from];
+}
+
+/** How often the engine was tried for a message, as its timeline shows: every try took it to `sending` once. */
+export function sendTries(message: { timeline: readonly MessageTimelineEntry[] }): number {
+  return message.timeline.filter((step) => step.status === 'sending').length;
 }

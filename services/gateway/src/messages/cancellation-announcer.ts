@@ -1,6 +1,6 @@
 import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { EVENT_ENVELOPE_VERSION, type EventEnvelope, MessageFailedEventSchema } from '@plugboard/contracts';
-import { BATCH_CANCELLED, type CancellationScope, Database, type MessageEntity } from '@plugboard/database';
+import { BATCH_CANCELLED, type CancellationScope, Database, type MessageEntity, sendTries } from '@plugboard/database';
 import { BusPort } from '@plugboard/messaging';
 import { ServiceLogger, nameBasedUuid } from '@plugboard/service-kit';
 
@@ -93,8 +93,8 @@ export function cancelledEvent(row: MessageEntity): EventEnvelope {
     chatId: row.chatId,
     batchId: row.batchId ?? null,
     reason: row.failureReason ?? BATCH_CANCELLED,
-    // The tries the row shows (each went `sending`): the worker counts its own in memory only.
-    attempts: row.timeline.filter((step) => step.status === 'sending').length,
+    // The tries the row shows: the worker counts its own in memory only.
+    attempts: sendTries(row),
     final: true,
   });
   // `failed` is final, so its step is the last of the timeline.

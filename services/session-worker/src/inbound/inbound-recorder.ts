@@ -8,7 +8,7 @@ import {
   MessageReactedEventSchema,
   MessageRevokedEventSchema,
 } from '@plugboard/contracts';
-import { MessageAnnouncementRepository, type MessageEntity, MessageRepository } from '@plugboard/database';
+import { MessageAnnouncementRepository, type MessageEntity, MessageRepository, sendTries } from '@plugboard/database';
 import { BusPort } from '@plugboard/messaging';
 import { MetricsService, ServiceLogger } from '@plugboard/service-kit';
 import type { z } from 'zod';
@@ -288,8 +288,8 @@ export class InboundRecorder implements OnModuleInit, BeforeApplicationShutdown 
       chatId: row.chatId,
       batchId: row.batchId ?? null,
       reason,
-      // Every try of the engine took the row to `sending` once.
-      attempts: Math.max(1, row.timeline.filter((step) => step.status === 'sending').length),
+      // WhatsApp took it, so it was tried at least once.
+      attempts: Math.max(1, sendTries(row)),
       final: true,
     });
     return 'applied';
